@@ -1,0 +1,156 @@
+"""Checkpoints: a directory with ``model.safetensors`` (weights), ``data.safetensors`` (the exact
+training subset and test set as token ids) and ``meta.json`` (configs, tokenizer, corpus, seed, N,
+loss history). Everything needed to rebuild the model is in the directory; nothing is ever unpickled.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import atomic
+from .model import Denoiser, ModelConfig
+from .noise import UniformNoise
+from .tokenizer import WordTokenizer
+from .train import TrainConfig
+
+FORMAT = "basin-explorer-checkpoint"
+VERSION = 1
+MAX_META_BYTES = 20 * 1024 * 1024
+MAX_WEIGHT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class Bundle:
+    """A loaded checkpoint: the model with everything it was trained and tested on."""
+
+    model: Denoiser
+    tokenizer: WordTokenizer
+    train_ids: torch.Tensor                 # (N, L) the exact training subset
+    test_ids: torch.Tensor                  # (M, L) the held-out test set
+    config: ModelConfig                     # .noise_eps: alpha_t = 1 - (1 - eps) t
+    train_config: TrainConfig
+    corpus: str
+    n: int
+    seed: int
+    loss_history: list = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def noise(self) -> UniformNoise:
+        return UniformNoise(self.config.vocab_size, self.config.noise_eps)
+
+
+def save(path: str | os.PathLike, model: Denoiser, tokenizer: WordTokenizer, train_ids: torch.Tensor,
+         test_ids: torch.Tensor, train_config: TrainConfig, corpus: str, *, loss_history=(),
+         extra: dict | None = None, half: bool = False) -> Path:
+    """Write a checkpoint directory atomically; ``half`` stores the weights as fp16 (the zoo does)."""
+    dtype = torch.float16 if half else torch.float32
+    id_dtype = torch.int16 if model.cfg.vocab_size <= 32767 else torch.int32
+    meta = {"format": FORMAT, "version": VERSION, "model_config": model.cfg.to_dict(),
+            "train_config": train_config.to_dict(), "tokenizer": tokenizer.to_dict(),
+            "corpus": corpus, "n": int(len(train_ids)), "seed": train_config.seed,
+            "loss_history": [list(h) for h in loss_history], "extra": extra or {}}
+    with atomic.directory(path) as tmp:
+        save_file({k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()},
+                  str(tmp / "model.safetensors"))
+        save_file({"train_ids": train_ids.to(id_dtype).contiguous(),
+                   "test_ids": test_ids.to(id_dtype).contiguous()}, str(tmp / "data.safetensors"))
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return Path(path)
+
+
+def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
+    """Load a checkpoint directory written by ``save``; ValueError saying what is wrong otherwise."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a checkpoint directory (expected a folder with meta.json, "
+                         "model.safetensors and data.safetensors)")
+    meta = _read_meta(path / "meta.json")
+    try:
+        config = _dataclass_from(ModelConfig, meta["model_config"])
+        train_config = _dataclass_from(TrainConfig, meta["train_config"])
+        tokenizer = WordTokenizer.from_dict(meta["tokenizer"])
+        corpus, n, seed = str(meta["corpus"]), int(meta["n"]), int(meta["seed"])
+        history = [(int(s), float(v)) for s, v in meta.get("loss_history", [])]
+        extra = dict(meta.get("extra", {}))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path / 'meta.json'} is not a valid checkpoint description: {e}") from None
+    if tokenizer.vocab_size != config.vocab_size:
+        raise ValueError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens but the model "
+                         f"expects {config.vocab_size}")
+    model = Denoiser(config)
+    weights = _read_safetensors(path / "model.safetensors")
+    expected = model.state_dict()
+    if set(weights) != set(expected):
+        missing, unknown = set(expected) - set(weights), set(weights) - set(expected)
+        raise ValueError(f"{path / 'model.safetensors'} does not match the model: "
+                         f"missing {sorted(missing)[:3]}, unexpected {sorted(unknown)[:3]}")
+    for k, v in weights.items():
+        if v.shape != expected[k].shape or not v.is_floating_point():
+            raise ValueError(f"{path / 'model.safetensors'}: tensor {k} has shape {tuple(v.shape)} "
+                             f"({v.dtype}), expected {tuple(expected[k].shape)}")
+        if not torch.isfinite(v).all():
+            raise ValueError(f"{path / 'model.safetensors'}: tensor {k} contains NaN or inf")
+    model.load_state_dict({k: v.float() for k, v in weights.items()})
+    model.to(device).eval()
+    data = _read_safetensors(path / "data.safetensors")
+    ids = {}
+    for key in ("train_ids", "test_ids"):
+        x = data.get(key)
+        if x is None or x.dim() != 2 or x.shape[1] != config.seq_len or x.is_floating_point():
+            raise ValueError(f"{path / 'data.safetensors'}: '{key}' must be an integer tensor "
+                             f"(M, {config.seq_len})")
+        x = x.long()
+        if len(x) and (x.min() < 0 or x.max() >= config.vocab_size):
+            raise ValueError(f"{path / 'data.safetensors'}: '{key}' has token ids outside the vocabulary")
+        ids[key] = x
+    if len(ids["train_ids"]) != n:
+        raise ValueError(f"{path}: meta.json says N = {n} but data.safetensors holds "
+                         f"{len(ids['train_ids'])} training sequences")
+    return Bundle(model, tokenizer, ids["train_ids"], ids["test_ids"], config, train_config, corpus, n,
+                  seed, history, extra, path)
+
+
+def _read_meta(p: Path) -> dict:
+    if not p.is_file():
+        raise ValueError(f"{p} is missing: not a checkpoint written by this project")
+    if p.stat().st_size > MAX_META_BYTES:
+        raise ValueError(f"{p} is too large to be a checkpoint description")
+    try:
+        meta = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{p} is not valid JSON ({e}); the checkpoint is corrupted or foreign") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{p} was not written by Basin Explorer (no format '{FORMAT}')")
+    if meta.get("version") != VERSION:
+        raise ValueError(f"{p} has checkpoint version {meta.get('version')}; this build reads {VERSION}")
+    return meta
+
+
+def _read_safetensors(p: Path) -> dict[str, torch.Tensor]:
+    if not p.is_file():
+        raise ValueError(f"{p} is missing: the checkpoint is incomplete")
+    if p.stat().st_size > MAX_WEIGHT_BYTES:
+        raise ValueError(f"{p} is larger than {MAX_WEIGHT_BYTES >> 20} MiB; not a Basin Explorer model")
+    try:
+        return load_file(str(p))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{p} is not a readable safetensors file ({e}); "
+                         "the checkpoint is truncated, corrupted or foreign") from None
+
+
+def _dataclass_from(cls, d: dict):
+    if not isinstance(d, dict):
+        raise TypeError(f"{cls.__name__} entry must be an object")
+    known = {f.name for f in fields(cls)}
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}")
+    return cls(**d)

@@ -1,0 +1,116 @@
+"""A small bidirectional transformer x_theta(z_t, t) -> logits over x0 (PROTOCOL §4).
+
+No causal mask: every position sees the whole noisy sequence. Conditioning on time is through
+sigma = -log alpha_t, embedded sinusoidally, passed through an MLP and added to every token, and used
+to scale/shift each block's layer norms (adaptive layer norm, as in DiT, kept small).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the denoiser; saved inside every checkpoint."""
+
+    vocab_size: int
+    seq_len: int = 16
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    mlp_ratio: int = 4
+    noise_eps: float = 1e-3  # the schedule's eps, alpha_t = 1 - (1 - eps) t; the network sees sigma(t)
+
+    def __post_init__(self):
+        if self.vocab_size < 4:
+            raise ValueError(f"vocab_size must be >= 4, got {self.vocab_size}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        if not 2 <= self.seq_len <= 512:
+            raise ValueError(f"seq_len must be in [2, 512], got {self.seq_len}")
+        if not 0.0 < self.noise_eps < 1.0:
+            raise ValueError(f"noise_eps must be in (0, 1), got {self.noise_eps}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        d = cfg.d_model
+        self.n_heads = cfg.n_heads
+        self.ln1 = nn.LayerNorm(d, elementwise_affine=False)
+        self.ln2 = nn.LayerNorm(d, elementwise_affine=False)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, cfg.mlp_ratio * d), nn.GELU(approximate="tanh"),
+                                 nn.Linear(cfg.mlp_ratio * d, d))
+        self.ada = nn.Linear(d, 4 * d)  # time -> (shift1, scale1, shift2, scale2)
+        nn.init.zeros_(self.ada.weight)
+        nn.init.zeros_(self.ada.bias)
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        B, L, d = h.shape
+        shift1, scale1, shift2, scale2 = self.ada(c)[:, None, :].chunk(4, dim=-1)  # (B, 1, d) each
+        a = self.ln1(h) * (1 + scale1) + shift1
+        q, k, v = self.qkv(a).view(B, L, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v)                  # (B, H, L, d/H)
+        h = h + self.proj(a.transpose(1, 2).reshape(B, L, d))
+        m = self.ln2(h) * (1 + scale2) + shift2
+        return h + self.mlp(m)
+
+
+class Denoiser(nn.Module):
+    """x_theta: logits (B, L, V) for x0 given z_t (B, L) and t (B,) in (0, 1]."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.tok = nn.Embedding(cfg.vocab_size, d)
+        self.pos = nn.Parameter(torch.randn(cfg.seq_len, d) * 0.02)
+        self.time = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, cfg.vocab_size)
+        nn.init.normal_(self.tok.weight, std=0.02)
+
+    def sigma(self, t: torch.Tensor) -> torch.Tensor:
+        """sigma = -log alpha_t, the noise level the network is conditioned on."""
+        return -torch.log1p(-(1.0 - self.cfg.noise_eps) * t)
+
+    def time_features(self, t: torch.Tensor) -> torch.Tensor:
+        """Sinusoidal embedding of sigma(t): (B,) -> (B, d)."""
+        half = self.cfg.d_model // 2
+        freqs = torch.exp(-math.log(1000.0) * torch.arange(half, device=t.device) / half)
+        arg = 100.0 * self.sigma(t.float())[:, None] * freqs[None, :]
+        return torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1)
+
+    def forward(self, xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        B, L = xt.shape
+        if L != self.cfg.seq_len:
+            raise ValueError(f"model expects sequences of length {self.cfg.seq_len}, got {L}")
+        t = torch.as_tensor(t, dtype=torch.float32, device=xt.device).expand(B)
+        c = self.time(self.time_features(t))                           # (B, d)
+        h = self.tok(xt) + self.pos[None] + c[:, None, :]               # (B, L, d)
+        c = F.silu(c)
+        for block in self.blocks:
+            h = block(h, c)
+        return self.head(self.ln_f(h))                                  # (B, L, V)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def matmul_flops_per_token(self) -> int:
+        """Multiply-add FLOPs (2 per MAC) of one forward pass per sequence position, from the matmuls
+        only (linear layers and attention); the time MLP, run once per sequence, is not counted."""
+        c = self.cfg
+        d, L, m = c.d_model, c.seq_len, c.mlp_ratio
+        per_layer = 2 * (3 * d * d + d * d + 2 * m * d * d + 4 * d * d / L) + 2 * 2 * L * d
+        return int(c.n_layers * per_layer + 2 * d * c.vocab_size)

@@ -1,0 +1,108 @@
+"""Ancestral denoising with the model step p_theta(z_s | z_t) (PROTOCOL §3).
+
+``denoise`` is a plain function handed the model: from z_t0 it walks a uniform time grid
+t0 = t_n > ... > t_0 = t_min with n = ceil(t0 · steps_per_unit) steps, then removes the last noise
+with x_hat = argmax x_theta(z, t_min). Stochastic steps sample the float64 posterior; greedy steps
+take its argmax ("deterministic posterior"). Batched over sequences; optionally returns the
+trajectory (tokens and per-position entropy of x_theta at every step).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .noise import UniformNoise
+
+T_MIN = 1e-5
+STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
+
+
+@dataclass
+class Trajectory:
+    """Result of one batched denoising run.
+
+    x_hat:   LongTensor (B, L), the final prediction.
+    times:   (n + 1,) the grid t0 .. t_min; ``tokens[k]`` is z at ``times[k]``.
+    tokens:  LongTensor (n + 2, B, L): z_t0, the n intermediate/last states, then x_hat (or None).
+    entropy: FloatTensor (n + 1, B, L), entropy of x_theta(z, t) in nats at each grid time (or None).
+    """
+
+    x_hat: torch.Tensor
+    times: torch.Tensor
+    tokens: torch.Tensor | None = None
+    entropy: torch.Tensor | None = None
+
+
+def time_grid(t0: float, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN) -> torch.Tensor:
+    """Uniform grid from t0 down to t_min with ceil(t0 · steps_per_unit) steps (at least one)."""
+    if not t_min < t0 <= 1.0:
+        raise ValueError(f"t0 must be in ({t_min}, 1], got {t0}")
+    n = max(1, math.ceil(t0 * steps_per_unit))
+    return torch.linspace(t0, t_min, n + 1, dtype=torch.float64)
+
+
+def entropy_nats(logits: torch.Tensor) -> torch.Tensor:
+    """H = -sum_v p log p of softmax(logits) over the last dim, in nats."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    return -(logp.exp() * logp).sum(-1)
+
+
+@torch.no_grad()
+def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformNoise, *,
+            greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN,
+            generator: torch.Generator | None = None, return_trajectory: bool = False) -> Trajectory:
+    """Run the reverse diffusion from z_t0 (B, L) at level t0 and return the denoised x_hat (B, L).
+
+    greedy: take argmax of p_theta(z_s | z_t) at every step instead of sampling it.
+    generator: the torch.Generator used for every categorical draw (ignored when greedy).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    z = zt.to(device)
+    B = z.shape[0]
+    times = time_grid(t0, steps_per_unit, t_min)
+    tokens, entropies = [z.cpu()], []
+    for k in range(len(times) - 1):
+        t, s = float(times[k]), float(times[k + 1])
+        logits = model(z, torch.full((B,), t, device=device))          # (B, L, V)
+        if return_trajectory:
+            entropies.append(entropy_nats(logits).cpu())
+        x_theta = torch.softmax(logits.to(torch.float64), dim=-1)
+        probs = noise.posterior(x_theta, z, t, s)                        # (B, L, V) float64
+        if greedy:
+            z = probs.argmax(-1)
+        else:
+            z = _categorical(probs, generator)
+        if return_trajectory:
+            tokens.append(z.cpu())
+    logits = model(z, torch.full((B,), float(times[-1]), device=device))
+    x_hat = logits.argmax(-1)
+    if return_trajectory:
+        entropies.append(entropy_nats(logits).cpu())
+        tokens.append(x_hat.cpu())
+    model.train(was_training)
+    return Trajectory(x_hat=x_hat.cpu(), times=times,
+                      tokens=torch.stack(tokens) if return_trajectory else None,
+                      entropy=torch.stack(entropies) if return_trajectory else None)
+
+
+def _categorical(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One draw per row of probs (..., V) by inverting the float64 CDF with a uniform variate."""
+    cdf = probs.cumsum(-1)
+    u = torch.rand(probs.shape[:-1] + (1,), generator=generator, dtype=torch.float64,
+                   device=generator.device if generator is not None else probs.device)
+    u = u.to(probs.device) * cdf[..., -1:]
+    return torch.searchsorted(cdf, u).squeeze(-1).clamp_(max=probs.shape[-1] - 1)
+
+
+def generate(model: torch.nn.Module, n: int, noise: UniformNoise, seq_len: int, *,
+             generator: torch.Generator | None = None, greedy: bool = False,
+             steps_per_unit: int = STEPS_PER_UNIT) -> torch.Tensor:
+    """Generation from scratch: denoise from t0 = 1 starting at uniform random tokens. Returns (n, L)."""
+    z1 = torch.randint(0, noise.V, (n, seq_len), generator=generator,
+                       device=generator.device if generator is not None else "cpu")
+    return denoise(model, z1, 1.0, noise, greedy=greedy, steps_per_unit=steps_per_unit,
+                   generator=generator).x_hat
