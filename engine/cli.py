@@ -1,9 +1,10 @@
-"""Command line: ``python -m engine {train,measure,generate} ...`` (``--help`` on each)."""
+"""Command line: ``python -m engine {train,measure,generate,sweep,zoo} ...`` (``--help`` on each)."""
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import torch
 from tqdm import tqdm
@@ -13,7 +14,12 @@ from .evaluation import MeasureConfig, evaluate, save_evaluation
 from .measure import novelty_table
 from .model import ModelConfig
 from .sample import STEPS_PER_UNIT, generate
+from .sweep import run_sweep
 from .train import TrainConfig, default_device, train
+
+ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
+ZOO_SWEEPS = {"grammar": [16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+              "pydocs": [16, 32, 64, 128, 256, 512, 1024]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--greedy", action="store_true", help="argmax at every step instead of sampling")
     g.add_argument("--steps-per-unit", type=int, default=STEPS_PER_UNIT)
     g.set_defaults(func=cmd_generate)
+
+    w = sub.add_parser("sweep", help="train and measure one model per N on nested subsets (resumable)")
+    w.add_argument("--corpus", required=True, help="grammar, pydocs, or the path of a UTF-8 text file")
+    w.add_argument("--sizes", type=_ints, required=True, help="comma-separated N, e.g. 16,32,64")
+    w.add_argument("--out", required=True, help="sweep directory (entries, index.json, sweep.csv)")
+    w.add_argument("--no-projection", dest="projection", action="store_false",
+                   help="skip the UMAP projections")
+    add_train_options(w)
+    add_measure_options(w, prefix="measure-")
+    w.set_defaults(func=cmd_sweep)
+
+    z = sub.add_parser("zoo", help="rebuild the shipped model zoo (both corpora) from scratch")
+    z.add_argument("--out", default=str(ZOO_DIR), help=f"zoo directory (default {ZOO_DIR})")
+    z.set_defaults(func=cmd_zoo)
     return p
 
 
@@ -65,15 +85,18 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--half", action="store_true", help="store weights as fp16")
 
 
-def add_measure_options(p: argparse.ArgumentParser) -> None:
+def add_measure_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
     d = MeasureConfig()
-    p.add_argument("--n-train", type=int, default=d.n_train, help="training examples measured")
-    p.add_argument("--n-test", type=int, default=d.n_test, help="test examples measured")
-    p.add_argument("--trials", type=int, default=d.trials, help="corruptions per example and level")
-    p.add_argument("--levels", type=_floats, default=d.levels, help="comma-separated levels t")
-    p.add_argument("--n-generate", type=int, default=d.n_generate)
-    p.add_argument("--steps-per-unit", type=int, default=d.steps_per_unit)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(f"--{prefix}n-train", dest="n_train", type=int, default=d.n_train,
+                   help="training examples measured")
+    p.add_argument(f"--{prefix}n-test", dest="n_test", type=int, default=d.n_test, help="test examples measured")
+    p.add_argument(f"--{prefix}trials", dest="trials", type=int, default=d.trials,
+                   help="corruptions per example and level")
+    p.add_argument(f"--{prefix}levels", dest="levels", type=_floats, default=d.levels,
+                   help="comma-separated levels t")
+    p.add_argument(f"--{prefix}n-generate", dest="n_generate", type=int, default=d.n_generate)
+    p.add_argument(f"--{prefix}steps-per-unit", dest="steps_per_unit", type=int, default=d.steps_per_unit)
+    p.add_argument(f"--{prefix}seed", dest="measure_seed" if prefix else "seed", type=int, default=d.seed)
 
 
 def configs_from(args, vocab_size: int, seq_len: int) -> tuple[ModelConfig, TrainConfig]:
@@ -87,7 +110,8 @@ def configs_from(args, vocab_size: int, seq_len: int) -> tuple[ModelConfig, Trai
 def measure_config_from(args) -> MeasureConfig:
     return MeasureConfig(n_train=args.n_train, n_test=args.n_test, trials=args.trials,
                          levels=tuple(args.levels), n_generate=args.n_generate,
-                         steps_per_unit=args.steps_per_unit, seed=args.seed)
+                         steps_per_unit=args.steps_per_unit,
+                         seed=getattr(args, "measure_seed", args.seed))
 
 
 def train_one(corpus: corpus_lib.Corpus, n: int, out, args, desc: str | None = None) -> float:
@@ -147,6 +171,57 @@ def cmd_generate(args) -> int:
     for row in table.itertuples():
         print(f"[{row.category:<11}] d1={row.d1:.2f}  {row.text}")
     return 0
+
+
+def cmd_sweep(args) -> int:
+    corpus = corpus_lib.load_corpus(args.corpus)
+    run_sweep_cli(corpus, args.sizes, args.out, args)
+    print(f"sweep of {corpus.name} -> {args.out}")
+    return 0
+
+
+def run_sweep_cli(corpus, sizes, out, args):
+    """A sweep with a tqdm bar over sizes and one over the training steps of the current size."""
+    model_cfg, train_cfg = configs_from(args, corpus.tokenizer.vocab_size, corpus.seq_len)
+    outer = tqdm(total=len(sizes), desc=f"sweep {corpus.name}", unit="model")
+    inner = tqdm(total=train_cfg.steps, unit="step", leave=False)
+
+    def on_size(n, stage):
+        outer.set_postfix(N=n, stage=stage)
+        if stage == "train":
+            inner.reset()
+            inner.set_description(f"train N={n}")
+        if stage == "done":
+            outer.update(1)
+
+    def on_step(step, total, loss):
+        inner.n = step
+        inner.set_postfix(loss=f"{loss:.3f}")
+        inner.refresh()
+
+    table = run_sweep(corpus, sizes, out, model_cfg, train_cfg, measure_config_from(args), half=args.half,
+                      projection=args.projection, on_train_progress=on_step, on_size=on_size)
+    inner.close()
+    outer.close()
+    return table
+
+
+def cmd_zoo(args) -> int:
+    """Both shipped sweeps with the shipped settings (ZOO_SWEEPS), fp16 weights."""
+    start = time.perf_counter()
+    for spec, sizes in ZOO_SWEEPS.items():
+        zargs = build_parser().parse_args(["sweep", "--corpus", spec, "--sizes", ",".join(map(str, sizes)),
+                                           "--out", args.out, "--half"])
+        run_sweep_cli(corpus_lib.load_corpus(spec), sizes, args.out, zargs)
+    print(f"zoo rebuilt in {time.perf_counter() - start:.0f} s -> {args.out}")
+    return 0
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
 def _floats(text: str) -> tuple[float, ...]:

@@ -21,7 +21,7 @@ class ModelConfig:
     vocab_size: int
     seq_len: int = 16
     d_model: int = 128
-    n_layers: int = 4
+    n_layers: int = 3
     n_heads: int = 4
     mlp_ratio: int = 4
     noise_eps: float = 1e-3  # the schedule's eps, alpha_t = 1 - (1 - eps) t; the network sees sigma(t)

@@ -15,8 +15,8 @@ PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 PAD_ID, UNK_ID, EOS_ID = 0, 1, 2
 SPECIALS = (PAD, UNK, EOS)
 
-# Lower-cased words (letters, digits, underscores, inner apostrophes) and single punctuation marks.
-_WORD = re.compile(r"[a-z0-9_]+(?:'[a-z]+)?|[^\w\s]")
+# Lower-cased words (Unicode letters, digits, underscores, inner apostrophes) and single punctuation marks.
+_WORD = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 
 
 def split_words(text: str) -> list[str]:

@@ -1,0 +1,108 @@
+"""Engine benchmark: every figure is measured in this one process, on this machine.
+
+1. fp32 matmul peak (best of repeated square matmuls);
+2. training to memorization: N = 64 grammar sentences with the default config — wall time and
+   train/test exact match at t = 0.25 (target: train >= 0.95 in <= 60 s on 2 cores);
+3. achieved FLOP/s of batched denoising (matmul FLOPs counted from the architecture) and its ratio
+   to the peak (target >= 0.6);
+4. speed-up of the batched sampler over a per-example loop of the same sampler (target >= 20x);
+5. the default time grid (STEPS_PER_UNIT per unit time) against the paper's 1000 steps per unit.
+
+Run: python benchmarks/bench_engine.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from engine.corpus import grammar_corpus
+from engine.measure import recovery_table
+from engine.model import ModelConfig
+from engine.noise import UniformNoise
+from engine.sample import STEPS_PER_UNIT, denoise
+from engine.train import TrainConfig, train
+
+
+def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best
+
+
+def timed(fn, repeats=3):
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smaller batches (a smoke run, not the figures)")
+    args = p.parse_args()
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    peak = matmul_peak()
+    print(f"[1] fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s (2048^3, best of 10)")
+
+    corpus = grammar_corpus()
+    train_ids, test_ids = corpus.encode(corpus.subset(64)), corpus.encode(corpus.test[:128])
+    model_cfg = ModelConfig(vocab_size=corpus.tokenizer.vocab_size, seq_len=corpus.seq_len)
+    cfg = TrainConfig()
+    start = time.perf_counter()
+    model, history = train(train_ids, model_cfg, cfg)
+    seconds = time.perf_counter() - start
+    noise_ = UniformNoise(model_cfg.vocab_size, model_cfg.noise_eps)
+    rec = recovery_table(model, noise_, {"train": train_ids, "test": test_ids}, (0.25,), 4,
+                         generator=torch.Generator().manual_seed(0))
+    exact = rec.groupby("split")["exact_match"].mean()
+    print(f"[2] train N=64 grammar, default config ({cfg.steps} steps, {model.n_params():,} params): "
+          f"{seconds:.1f} s; exact match at t=0.25: train {exact['train']:.3f}, test {exact['test']:.3f} "
+          f"(target train >= 0.95 within 60 s: {'met' if exact['train'] >= 0.95 and seconds <= 60 else 'NOT met'})")
+
+    B = 256 if args.quick else 2048
+    t0 = 0.25
+    x0 = corpus.encode(corpus.pool[:B])
+    gen = torch.Generator().manual_seed(1)
+    zt = noise_.sample_xt(x0, t0, generator=gen)
+    n_steps = len(torch.linspace(t0, 1e-5, int(torch.ceil(torch.tensor(t0 * STEPS_PER_UNIT))) + 1))
+    flops = model.matmul_flops_per_token() * B * model_cfg.seq_len * n_steps  # n_steps - 1 steps + final
+    for greedy in (True, False):
+        sec, _ = timed(lambda: denoise(model, zt, t0, noise_, greedy=greedy, generator=gen))
+        print(f"[3] batched denoising B={B}, {n_steps - 1} steps ({'greedy' if greedy else 'stochastic'}): "
+              f"{sec:.2f} s, {flops / sec / 1e9:.1f} GFLOP/s = {flops / sec / peak:.2f} of the matmul peak")
+    with torch.no_grad():
+        xb = torch.randint(0, model_cfg.vocab_size, (B, model_cfg.seq_len))
+        tb = torch.full((B,), 0.5)
+        sec, _ = timed(lambda: model(xb, tb), repeats=5)
+    print(f"    network forward alone, B={B}: {model.matmul_flops_per_token() * B * model_cfg.seq_len / sec / 1e9:.1f} "
+          f"GFLOP/s = {model.matmul_flops_per_token() * B * model_cfg.seq_len / sec / peak:.2f} of peak")
+
+    loop_n = 16 if args.quick else 64
+    sec_loop, _ = timed(lambda: [denoise(model, zt[i:i + 1], t0, noise_, generator=gen) for i in range(loop_n)], 1)
+    sec_batch, _ = timed(lambda: denoise(model, zt, t0, noise_, generator=gen), 2)
+    speedup = (B / sec_batch) / (loop_n / sec_loop)
+    print(f"[4] per-example loop: {loop_n / sec_loop:.1f} seq/s; batched B={B}: {B / sec_batch:.1f} seq/s; "
+          f"speed-up {speedup:.1f}x (target >= 20x)")
+
+    both = {"train": train_ids, "test": test_ids}
+    for spu in (STEPS_PER_UNIT, 1000):
+        start = time.perf_counter()
+        r = recovery_table(model, noise_, both, (0.25,), 4, steps_per_unit=spu,
+                           generator=torch.Generator().manual_seed(2))
+        g = r.groupby("split")[["recovery_rate", "exact_match"]].mean()
+        print(f"[5] steps per unit {spu:>4}: train recovery {g.loc['train', 'recovery_rate']:.3f} exact "
+              f"{g.loc['train', 'exact_match']:.3f} | test recovery {g.loc['test', 'recovery_rate']:.3f} exact "
+              f"{g.loc['test', 'exact_match']:.3f} ({time.perf_counter() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
