@@ -79,12 +79,17 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
         tokenizer = WordTokenizer.from_dict(meta["tokenizer"])
         corpus, n, seed = str(meta["corpus"]), int(meta["n"]), int(meta["seed"])
         history = [(int(s), float(v)) for s, v in meta.get("loss_history", [])]
-        extra = dict(meta.get("extra", {}))
-    except (KeyError, TypeError, ValueError) as e:
+        extra = meta.get("extra", {})
+        if not isinstance(extra, dict):
+            raise TypeError("'extra' must be an object")
+    except (KeyError, TypeError, ValueError, OverflowError) as e:
         raise ValueError(f"{path / 'meta.json'} is not a valid checkpoint description: {e}") from None
     if tokenizer.vocab_size != config.vocab_size:
         raise ValueError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens but the model "
                          f"expects {config.vocab_size}")
+    if config.d_model * config.d_model * config.n_layers * config.mlp_ratio > 64 * 1024 ** 2 \
+            or config.d_model * config.vocab_size > 64 * 1024 ** 2:
+        raise ValueError(f"{path}: the model described in meta.json is far larger than any Basin Explorer model")
     model = Denoiser(config)
     weights = _read_safetensors(path / "model.safetensors")
     expected = model.state_dict()
@@ -93,7 +98,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
         raise ValueError(f"{path / 'model.safetensors'} does not match the model: "
                          f"missing {sorted(missing)[:3]}, unexpected {sorted(unknown)[:3]}")
     for k, v in weights.items():
-        if v.shape != expected[k].shape or not v.is_floating_point():
+        if v.shape != expected[k].shape or v.dtype not in (torch.float16, torch.bfloat16, torch.float32):
             raise ValueError(f"{path / 'model.safetensors'}: tensor {k} has shape {tuple(v.shape)} "
                              f"({v.dtype}), expected {tuple(expected[k].shape)}")
         if not torch.isfinite(v).all():
@@ -125,7 +130,7 @@ def _read_meta(p: Path) -> dict:
         raise ValueError(f"{p} is too large to be a checkpoint description")
     try:
         meta = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"{p} is not valid JSON ({e}); the checkpoint is corrupted or foreign") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{p} was not written by Basin Explorer (no format '{FORMAT}')")

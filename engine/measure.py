@@ -10,8 +10,6 @@
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import torch
@@ -151,31 +149,36 @@ def entropy_gap(entropy: pd.DataFrame, t: float, generated: str = "generated", r
 
 def hamming_neighbours(samples: torch.Tensor, train_ids: torch.Tensor, chunk: int = 256):
     """Normalised Hamming distance of each sample (G, L) to its nearest and second-nearest training
-    sequence (N, L): returns d1, d2 (G,) as fractions of L and the nearest index (G,)."""
-    d1s, d2s, idx = [], [], []
-    L = samples.shape[1]
+    sequence (N, L): returns d1, d2 (G,) as float64 fractions of L (d2 = inf when N == 1) and the
+    nearest index (G,)."""
+    h1s, h2s, idx = [], [], []
     for i in range(0, len(samples), chunk):
-        d = (samples[i:i + chunk, None, :] != train_ids[None, :, :]).sum(-1).float() / L   # (g, N)
+        d = (samples[i:i + chunk, None, :] != train_ids[None, :, :]).sum(-1)             # (g, N)
         k = min(2, d.shape[1])
         v, j = d.topk(k, dim=1, largest=False)
-        d1s.append(v[:, 0])
-        d2s.append(v[:, 1] if k > 1 else torch.full_like(v[:, 0], math.inf))
+        h1s.append(v[:, 0])
+        h2s.append(v[:, 1] if k > 1 else torch.full_like(v[:, 0], -1))
         idx.append(j[:, 0])
-    return torch.cat(d1s), torch.cat(d2s), torch.cat(idx)
+    L = samples.shape[1]
+    h1, h2 = torch.cat(h1s).double(), torch.cat(h2s).double()
+    return h1 / L, torch.where(h2 >= 0, h2 / L, torch.inf), torch.cat(idx)
 
 
 def novelty_table(samples: torch.Tensor, train_ids: torch.Tensor, oracle=None, tokenizer=None) -> pd.DataFrame:
-    """One row per generated sample: d1, d2, nearest training index, memorized (d1 == 0 or
-    d1/d2 < 1/3), valid (oracle verdict, NaN without an oracle) and category
-    memorized / novel-valid / spurious (or novel when the corpus has no oracle)."""
+    """One row per generated sample: d1, d2 (normalised Hamming distances to the nearest and
+    second-nearest training sequence), the nearest index ``twin``, memorized (d1 == 0 or
+    d1/d2 < 1/3, decided on integer counts so ties are exact; with one training sequence only
+    d1 == 0), valid (oracle verdict, NA without an oracle) and category memorized / novel-valid /
+    spurious (novel when the corpus has no oracle)."""
     d1, d2, twin = hamming_neighbours(samples, train_ids)
-    ratio = torch.where(d2 > 0, d1 / d2, torch.where(d1 > 0, torch.inf, 0.0))
-    memorized = (d1 == 0) | (ratio < MEMORIZED_RATIO)
+    L = samples.shape[1]
+    h1, h2 = torch.round(d1 * L), torch.round(torch.nan_to_num(d2, posinf=-1.0) * L)
+    memorized = (h1 == 0) | ((h2 > 0) & (3 * h1 < h2))
     valid = [oracle(r) for r in samples.tolist()] if oracle else [None] * len(samples)
     category = ["memorized" if m else ("novel" if v is None else ("novel-valid" if v else "spurious"))
                 for m, v in zip(memorized.tolist(), valid)]
     df = pd.DataFrame({"sample": np.arange(len(samples)), "d1": d1.numpy(), "d2": d2.numpy(),
-                       "ratio": ratio.numpy(), "twin": twin.numpy(), "memorized": memorized.numpy(),
+                       "ratio": (d1 / d2).numpy(), "twin": twin.numpy(), "memorized": memorized.numpy(),
                        "valid": pd.array(valid, dtype="boolean"), "category": category})
     if tokenizer is not None:
         df["text"] = [tokenizer.decode(r) for r in samples.tolist()]

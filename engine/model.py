@@ -27,13 +27,18 @@ class ModelConfig:
     noise_eps: float = 1e-3  # the schedule's eps, alpha_t = 1 - (1 - eps) t; the network sees sigma(t)
 
     def __post_init__(self):
+        for name, low, high in (("vocab_size", 4, 1_000_000), ("seq_len", 2, 512), ("d_model", 2, 4096),
+                                ("n_layers", 1, 64), ("n_heads", 1, 256), ("mlp_ratio", 1, 16)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
         if self.vocab_size < 4:
             raise ValueError(f"vocab_size must be >= 4, got {self.vocab_size}")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
         if not 2 <= self.seq_len <= 512:
             raise ValueError(f"seq_len must be in [2, 512], got {self.seq_len}")
-        if not 0.0 < self.noise_eps < 1.0:
+        if not isinstance(self.noise_eps, float) or not 0.0 < self.noise_eps < 1.0:
             raise ValueError(f"noise_eps must be in (0, 1), got {self.noise_eps}")
 
     def to_dict(self) -> dict:

@@ -39,7 +39,7 @@ def time_grid(t0: float, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_
     """Uniform grid from t0 down to t_min with ceil(t0 · steps_per_unit) steps (at least one)."""
     if not t_min < t0 <= 1.0:
         raise ValueError(f"t0 must be in ({t_min}, 1], got {t0}")
-    n = max(1, math.ceil(t0 * steps_per_unit))
+    n = max(1, math.ceil(round(t0 * steps_per_unit, 9)))  # round: 0.07 * 100 = 7.000000000000001
     return torch.linspace(t0, t_min, n + 1, dtype=torch.float64)
 
 

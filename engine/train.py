@@ -33,6 +33,10 @@ class TrainConfig:
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}")
+        for name in ("steps", "batch_size", "warmup", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
         if not 1 <= self.steps <= 10_000_000:
             raise ValueError(f"steps must be a positive integer, got {self.steps}")
         if not 1 <= self.batch_size <= 65_536:

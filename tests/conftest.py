@@ -1,0 +1,76 @@
+"""Shared fixtures: a tiny untrained denoiser, fake models with known outputs, and a brute-force
+reference for the reverse posterior built from explicit V x V transition matrices (Bayes' rule)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.model import Denoiser, ModelConfig
+
+TINY = ModelConfig(vocab_size=7, seq_len=5, d_model=16, n_layers=1, n_heads=2)
+
+
+@pytest.fixture
+def tiny_cfg() -> ModelConfig:
+    return TINY
+
+
+@pytest.fixture
+def tiny_model() -> Denoiser:
+    """An untrained Denoiser with a fixed initialisation (eval mode)."""
+    torch.manual_seed(0)
+    return Denoiser(TINY).eval()
+
+
+class FixedLogits(torch.nn.Module):
+    """A fake x_theta whose logits (L, V) ignore the input: forward(z (B, L), t) -> (B, L, V).
+
+    Holds one dummy parameter because ``denoise`` reads the device from ``model.parameters()``.
+    """
+
+    def __init__(self, logits: torch.Tensor):
+        super().__init__()
+        self.register_buffer("logits", logits.float())
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.logits.expand(z.shape[0], *self.logits.shape).clone()
+
+
+def oracle_model(target, V: int, margin: float = 50.0) -> FixedLogits:
+    """A fake model that is certain of ``target`` (L,) whatever it is shown."""
+    target = torch.as_tensor(target)
+    return FixedLogits(margin * torch.nn.functional.one_hot(target, V).float())
+
+
+@pytest.fixture
+def fixed_logits():
+    return FixedLogits
+
+
+@pytest.fixture
+def oracle():
+    return oracle_model
+
+
+def bayes_posterior(prior_x: np.ndarray, zt: int, t: float, s: float, V: int, eps: float = 1e-3) -> np.ndarray:
+    """p(z_s | z_t) ∝ sum_x prior_x(x) q(z_s | x) q(z_t | z_s), with q written as explicit matrices.
+
+    prior_x: (V,) probability vector over x (one-hot for the true posterior). Returns (V,) in float64.
+    """
+    a_t, a_s = 1 - (1 - eps) * t, 1 - (1 - eps) * s
+    a_ts = a_t / a_s
+    eye = np.eye(V)
+    q_s_given_x = a_s * eye + (1 - a_s) / V          # [x, z_s]
+    q_t_given_s = a_ts * eye + (1 - a_ts) / V        # [z_s, z_t]
+    joint = np.zeros(V)                              # over z_s
+    for x in range(V):
+        for zs in range(V):
+            joint[zs] += prior_x[x] * q_s_given_x[x, zs] * q_t_given_s[zs, zt]
+    return joint / joint.sum()
+
+
+@pytest.fixture
+def bayes():
+    return bayes_posterior
