@@ -18,8 +18,10 @@ from .sweep import run_sweep
 from .train import TrainConfig, default_device, train
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
-ZOO_SWEEPS = {"grammar": [16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
-              "pydocs": [16, 32, 64, 128, 256, 512, 1024]}
+# The shipped zoo: corpus -> (sizes N, training options). Same architecture everywhere; within a
+# sweep every N gets the same budget. pydocs gets fewer steps: its pool has only 1,227 sentences.
+ZOO_SWEEPS = {"grammar": ([16, 32, 64, 128, 256, 512, 1024, 2048, 4096], ["--steps", "1500", "--lr", "3e-3"]),
+              "pydocs": ([16, 32, 64, 128, 256, 512, 1024], ["--steps", "1000", "--lr", "3e-3"])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     z = sub.add_parser("zoo", help="rebuild the shipped model zoo (both corpora) from scratch")
     z.add_argument("--out", default=str(ZOO_DIR), help=f"zoo directory (default {ZOO_DIR})")
+    z.add_argument("--only", choices=sorted(ZOO_SWEEPS), help="rebuild one corpus only")
     z.set_defaults(func=cmd_zoo)
     return p
 
@@ -209,9 +212,11 @@ def run_sweep_cli(corpus, sizes, out, args):
 def cmd_zoo(args) -> int:
     """Both shipped sweeps with the shipped settings (ZOO_SWEEPS), fp16 weights."""
     start = time.perf_counter()
-    for spec, sizes in ZOO_SWEEPS.items():
+    for spec, (sizes, options) in ZOO_SWEEPS.items():
+        if args.only and spec != args.only:
+            continue
         zargs = build_parser().parse_args(["sweep", "--corpus", spec, "--sizes", ",".join(map(str, sizes)),
-                                           "--out", args.out, "--half"])
+                                           "--out", args.out, "--half", *options])
         run_sweep_cli(corpus_lib.load_corpus(spec), sizes, args.out, zargs)
     print(f"zoo rebuilt in {time.perf_counter() - start:.0f} s -> {args.out}")
     return 0

@@ -34,6 +34,7 @@ class MeasureConfig:
     entropy_levels: tuple[float, ...] = (T_MIN, 0.25)
     n_generate: int = 128
     steps_per_unit: int = STEPS_PER_UNIT
+    gen_steps_per_unit: int = 500      # generation from pure noise needs a finer grid (see README)
     seed: int = 0
 
     def __post_init__(self):
@@ -57,7 +58,7 @@ def evaluate(b: Bundle, cfg: MeasureConfig = MeasureConfig(), oracle=None) -> Ev
     recovery = recovery_table(model, noise, splits, cfg.levels, cfg.trials, generator=gen,
                               steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids)
     samples = generate(model, cfg.n_generate, noise, b.config.seq_len, generator=gen,
-                       steps_per_unit=cfg.steps_per_unit)
+                       steps_per_unit=cfg.gen_steps_per_unit)
     generations = novelty_table(samples, b.train_ids, oracle, b.tokenizer)
     generations.insert(1, "ids", [list(r) for r in samples.tolist()])
     entropy = entropy_table(model, noise, {**splits, "generated": samples}, cfg.entropy_levels, generator=gen)

@@ -10,6 +10,7 @@ Resumable: a size whose checkpoint loads is not retrained, one whose summary exi
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -102,10 +103,14 @@ def read_index(root: str | os.PathLike) -> list[dict]:
 
 
 def update_index(root: Path, corpus_name: str, n: int, path: Path) -> None:
-    entries = [e for e in read_index(root) if not (e["corpus"] == corpus_name and e["n"] == n)]
-    entries.append({"corpus": corpus_name, "n": n, "path": path.relative_to(root).as_posix()})
-    entries.sort(key=lambda e: (e["corpus"], e["n"]))
-    atomic.write_text(root / INDEX, json.dumps(entries, indent=1) + "\n")
+    """Add or replace the entry (corpus, n); a lock file serialises sweeps sharing one directory."""
+    root = Path(root)
+    with open(root / ".index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = [e for e in read_index(root) if not (e["corpus"] == corpus_name and e["n"] == n)]
+        entries.append({"corpus": corpus_name, "n": n, "path": Path(path).relative_to(root).as_posix()})
+        entries.sort(key=lambda e: (e["corpus"], e["n"]))
+        atomic.write_text(root / INDEX, json.dumps(entries, indent=1) + "\n")
 
 
 def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd.DataFrame:
