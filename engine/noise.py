@@ -74,14 +74,12 @@ class UniformNoise:
         V = self.V
         alpha_t, alpha_s = float(self.alpha(t)), float(self.alpha(s))
         alpha_ts = alpha_t / alpha_s
-        zt_onehot = torch.nn.functional.one_hot(zt, V).to(torch.float64)  # (B, L, V)
         x_at_zt = torch.gather(x, -1, zt.unsqueeze(-1))                   # (B, L, 1) = <x, z_t>
-        numer = (V * alpha_t * x_at_zt * zt_onehot                        # V alpha_t x*z_t
-                 + (alpha_ts - alpha_t) * zt_onehot
-                 + (alpha_s - alpha_t) * x
-                 + (1.0 - alpha_ts) * (1.0 - alpha_s) / V)
-        denom = V * alpha_t * x_at_zt + 1.0 - alpha_t
-        return numer / denom
+        # dense terms (alpha_s - alpha_t) x + (1 - alpha_{t|s})(1 - alpha_s)/V, then the two terms
+        # that live on the z_t coordinate only: V alpha_t x*z_t + (alpha_{t|s} - alpha_t) z_t
+        numer = x * (alpha_s - alpha_t) + (1.0 - alpha_ts) * (1.0 - alpha_s) / V
+        numer.scatter_add_(-1, zt.unsqueeze(-1), V * alpha_t * x_at_zt + (alpha_ts - alpha_t))
+        return numer.div_(V * alpha_t * x_at_zt + 1.0 - alpha_t)
 
 
 def _expand(a: torch.Tensor, dims: int) -> torch.Tensor:
