@@ -25,7 +25,7 @@ class TrainConfig:
     objective: str = "ce"          # "ce" (cross-entropy on x0) or "nelbo" (UDLM continuous-time NELBO)
     steps: int = 800
     batch_size: int = 64
-    lr: float = 2e-3
+    lr: float = 3e-3
     warmup: int = 50
     weight_decay: float = 0.0
     seed: int = 0

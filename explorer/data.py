@@ -61,3 +61,44 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def summary(path: str) -> dict:
     return load_evaluation(path).summary
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sentences(path: str, split: str) -> list[str]:
+    """Decoded sentences of one split of a checkpoint: ``train`` / ``test`` from its token ids,
+    ``generated`` from the stored generations (index = the ``example`` of the measurement tables)."""
+    if split == "generated":
+        gens = tables(path).get("generations")
+        return [] if gens is None else [str(s) for s in gens["text"]]
+    b = bundle(path)
+    ids = {"train": b.train_ids, "test": b.test_ids}[split]
+    return [b.tokenizer.decode(r) for r in ids.tolist()]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def tokens(path: str, split: str) -> list[list[str]]:
+    """One token string per position (specials included) for every sequence of a split (heatmap hover)."""
+    b = bundle(path)
+    if split == "generated":
+        gens = tables(path).get("generations")
+        rows = [] if gens is None else [list(r) for r in gens["ids"]]
+    else:
+        rows = {"train": b.train_ids, "test": b.test_ids}[split].tolist()
+    return [b.tokenizer.tokens(r) for r in rows]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def live_generations(path: str, seed: int, count: int) -> pd.DataFrame:
+    """``count`` fresh samples from the model at ``path`` with generator seed ``seed``, labelled like the
+    stored generations (d1, d2, twin, category, text), with the measurements' steps per unit of time."""
+    import torch
+
+    from engine.corpus import oracle_for
+    from engine.measure import novelty_table
+
+    b = bundle(path)
+    steps = summary(path).get("measure_config", {}).get("steps_per_unit", engine.sample.STEPS_PER_UNIT)
+    gen = torch.Generator().manual_seed(int(seed))
+    samples = engine.generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen,
+                              steps_per_unit=int(steps))
+    return novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)

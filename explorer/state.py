@@ -2,6 +2,12 @@
 mirrored into the URL (``st.query_params``) so any view can be shared as a link.
 
 The first run of a session reads the URL; every later change goes through ``update``.
+
+Streamlit (1.67) clears the query string whenever the page changes (sidebar navigation, and
+``st.switch_page`` unless it is handed ``query_params``), so the URL is never the source of truth after
+the first run: session state is, and ``sync_url`` rewrites the URL from it on every run (the entry
+script calls it with the current page's url path before running the page). A link therefore looks
+like ``/basins?corpus=grammar&n=64&split=train&example=3&t=0.25&seed=0&page=basins``.
 """
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ def init() -> None:
         except (TypeError, ValueError):
             value = DEFAULTS[key]
         st.session_state[f"sel_{key}"] = value
+    # the page named in the first URL (``?page=basins``), for the entry script to honour once
+    st.session_state["_url_page"] = st.query_params.get("page")
     st.session_state["_state_ready"] = True
 
 
@@ -41,10 +49,29 @@ def update(**values) -> None:
     sync_url()
 
 
-def sync_url(page: str | None = None) -> None:
-    """Write the whole selection (and the page's url path, if given) into the query string."""
-    params = {key: str(st.session_state[f"sel_{key}"]) for key in KEYS}
+def params(page: str | None = None) -> dict[str, str]:
+    """The query string of the current selection (plus ``page``: the given url path, else the last
+    one ``sync_url`` was told) — hand it to ``st.switch_page`` / ``st.page_link`` as ``query_params``."""
+    init()
+    out = {key: str(st.session_state[f"sel_{key}"]) for key in KEYS}
+    page = page or st.session_state.get("_page")
     if page:
-        params["page"] = page
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+        out["page"] = page
+    return out
+
+
+def url_page() -> str | None:
+    """The page the session's first URL asked for (``?page=...``), returned once, then forgotten."""
+    init()
+    return st.session_state.pop("_url_page", None)
+
+
+def sync_url(page: str | None = None) -> None:
+    """Write the whole selection (and the page's url path, if given, else the last one given) into
+    the query string."""
+    init()
+    if page:
+        st.session_state["_page"] = page
+    wanted = params()
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
