@@ -1,0 +1,180 @@
+"""Shared widgets: the page registry and navigation, the sidebar selectors bound to ``explorer.state``,
+a guard that turns loading errors into ``st.error``, and the export buttons (CSV of a table, HTML of
+a figure).
+
+Binding: a selector's widget key (``w_corpus``, ``w_n``, ...) is written from the shared selection
+before the widget is drawn, and its ``on_change`` callback writes the new value back with
+``state.update`` — so the selection survives page switches (where Streamlit forgets widget values)
+and clicks on figures, and the URL always follows it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import data, state
+
+# file (relative to streamlit_app.py), title, url path, icon; the first one is the home page.
+PAGES = (
+    ("explorer/pages/transition.py", "Transition", "transition", ":material/trending_up:"),
+    ("explorer/pages/denoise.py", "Denoise", "denoise", ":material/blur_on:"),
+    ("explorer/pages/basins.py", "Basins", "basins", ":material/radar:"),
+    ("explorer/pages/entropy_map.py", "Entropy map", "entropy-map", ":material/grid_on:"),
+    ("explorer/pages/generate.py", "Generate", "generate", ":material/auto_awesome:"),
+    ("explorer/pages/whatif.py", "What-if", "what-if", ":material/science:"),
+    ("explorer/pages/tour.py", "Tour", "tour", ":material/school:"),
+)
+FILES = {url: file for file, _, url, _ in PAGES}
+
+
+def nav_pages() -> list:
+    """The ``st.Page`` objects of the app, Transition first and default (served at the root URL)."""
+    return [st.Page(file, title=title, url_path=url, icon=icon, default=(i == 0))
+            for i, (file, title, url, icon) in enumerate(PAGES)]
+
+
+def go_to(url_path: str) -> None:
+    """Switch to the page with this url path, carrying the whole selection in the query string."""
+    st.switch_page(FILES[url_path], query_params=state.params(url_path))
+
+
+def page_link(url_path: str, label: str, icon: str | None = None) -> None:
+    """A link to another page that keeps the selection in the URL."""
+    st.page_link(FILES[url_path], label=label, icon=icon, query_params=state.params(url_path))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One model of the zoo: its corpus, training-set size N and checkpoint directory."""
+
+    corpus: str
+    n: int
+    path: str
+    root: str
+
+
+def guard(fn, *args):
+    """``fn(*args)``, or an ``st.error`` with the message and a stop when loading fails."""
+    try:
+        return fn(*args)
+    except (ValueError, OSError, KeyError) as e:
+        st.error(f"Could not load the data: {e}")
+        st.stop()
+
+
+def zoo_entries() -> pd.DataFrame:
+    """The zoo index (corpus, n, path), or an error with guidance and a stop when it is empty."""
+    root = data.zoo_root()
+    index = guard(data.entries, str(root))
+    if index.empty:
+        st.error(f"No models found in the zoo at `{root}`.")
+        st.markdown(
+            "Build one, then reload this page:\n\n"
+            "* the shipped zoo (both corpora, takes a while): `python -m engine zoo`\n"
+            "* a quick sweep: `python -m engine sweep --corpus grammar --sizes 16,64,256 "
+            f"--out {root}`\n"
+            "* or point the environment variable `BASIN_ZOO` at an existing zoo directory "
+            "(one with an `index.json`).")
+        st.stop()
+    return index
+
+
+def sidebar() -> Entry:
+    """Corpus and N selectors in the sidebar, bound to the shared selection; returns the chosen zoo
+    entry (an unknown corpus or N from a link snaps to the first corpus / the nearest N, with a note)."""
+    index = zoo_entries()
+    corpora = list(dict.fromkeys(index["corpus"]))
+    if state.get("corpus") not in corpora:
+        if state.get("corpus") != state.DEFAULTS["corpus"]:
+            st.sidebar.warning(f"Corpus '{state.get('corpus')}' is not in the zoo; showing '{corpora[0]}'.")
+        state.update(corpus=corpora[0])
+    corpus = bound_select("Corpus", corpora, "corpus", help="Which training corpus the models learned.")
+    sizes = [int(n) for n in index.loc[index["corpus"] == corpus, "n"]]
+    n = state.get("n")
+    if n not in sizes:
+        nearest = min(sizes, key=lambda s: abs(math.log(s) - math.log(max(n, 1))))
+        if n:
+            st.sidebar.warning(f"No model with N = {n} for '{corpus}'; showing N = {nearest}.")
+        state.update(n=nearest)
+    n = bound_select("Training-set size N", sizes, "n", format_func=lambda v: f"N = {v:,}",
+                     help="Number of training sentences (nested subsets: each N contains the smaller ones).")
+    path = index.loc[(index["corpus"] == corpus) & (index["n"] == n), "path"].iloc[0]
+    st.sidebar.caption("The address bar holds the whole selection: copy it to share this view.")
+    return Entry(corpus, n, path, str(data.zoo_root()))
+
+
+def bound_select(label: str, options: list, name: str, *, format_func=str, help: str | None = None,
+                 key: str | None = None, container=None):
+    """A selectbox whose value is the shared selection ``name`` (which must be one of ``options``)."""
+    key = key or f"w_{name}"
+    # assigned on every run: after a page switch the widget is a new one that would show its default
+    st.session_state[key] = state.get(name)
+    return (container or st.sidebar).selectbox(label, options, key=key, format_func=format_func, help=help,
+                                               on_change=_push, args=(name, key))
+
+
+def _push(name: str, key: str) -> None:
+    state.update(**{name: st.session_state[key]})
+
+
+def level_select(levels, *, key: str, label: str = "Corruption level t", V: int | None = None,
+                 container=None, help: str | None = None) -> float:
+    """A selector of corruption level among ``levels`` bound to the shared t; shows the level nearest
+    to the shared t without changing it (a page with other levels does not overwrite the link's t)."""
+    from .figures import level_label
+
+    levels = sorted(float(t) for t in set(levels))
+    if not levels:
+        st.warning("No corruption levels were measured for this model.")
+        st.stop()
+    st.session_state[key] = min(levels, key=lambda t: abs(t - state.get("t")))
+    return (container or st.sidebar).selectbox(
+        label, levels, key=key, format_func=lambda t: level_label(t, V, short=True), on_change=_push,
+        args=("t", key),
+        help=help or "The level t of the forward process. The share of tokens that actually change "
+                     "is (1 - alpha_t)(1 - 1/V), shown in brackets, not t itself.")
+
+
+def select_example(split: str, example: int) -> None:
+    """Make (split, example) the shared selection."""
+    state.update(split=split, example=int(example))
+
+
+# ------------------------------------------------------------------------------------------ exports
+
+def download_table(df: pd.DataFrame, name: str, label: str = "Download table (CSV)", container=None) -> None:
+    """A CSV download of ``df`` (built only when clicked; does not rerun the page)."""
+    (container or st).download_button(
+        label, data=lambda: df.to_csv(index=False), file_name=f"{_safe(name)}.csv", mime="text/csv",
+        on_click="ignore", key=f"dl_csv_{name}", icon=":material/download:")
+
+
+def download_figure(fig: go.Figure, name: str, container=None) -> None:
+    """A self-contained HTML download of ``fig`` (plotly.js embedded: works offline)."""
+    (container or st).download_button(
+        "Download figure (HTML)", data=lambda: fig.to_html(include_plotlyjs=True, full_html=True),
+        file_name=f"{_safe(name)}.html", mime="text/html", on_click="ignore", key=f"dl_html_{name}",
+        icon=":material/download:")
+
+
+def figure(fig: go.Figure, name: str, *, container=None, key: str | None = None, select=None):
+    """Render ``fig`` full width with its HTML download below; with ``select`` (a selection mode or a
+    tuple of them) the chart reruns the page on selection and the event is returned."""
+    c = container or st
+    kwargs = {"on_select": "rerun", "selection_mode": select} if select else {}
+    event = c.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False}, **kwargs)
+    download_figure(fig, name, container=c)
+    return event
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def entry_label(e: Entry) -> str:
+    return f"{e.corpus} · N = {e.n:,} ({Path(e.path).name})"

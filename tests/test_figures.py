@@ -1,0 +1,218 @@
+"""Pure tests of the explorer's figure builders: every trace must carry the numbers of its table,
+compared with values recomputed here by plain loops."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer import figures
+
+
+def sweep_table() -> pd.DataFrame:
+    """A synthetic sweep results table (the layout of engine.sweep.results_table)."""
+    rows = []
+    rec = {"train": [1.0, 0.95, 0.7, 0.62], "test": [0.05, 0.3, 0.55, 0.6]}
+    for i, n in enumerate([10, 100, 1000, 10000]):
+        for split in ("train", "test"):
+            for t in (0.1, 0.25):
+                rows.append({"corpus": "c", "n": n, "split": split, "t": t,
+                             "recovery_rate": rec[split][i] - (0.1 if t == 0.25 else 0.0),
+                             "recovery_std": 0.01 * (i + 1), "exact_match": rec[split][i] / 2,
+                             "exact_std": 0.02, "entropy": (0.1 * i + (1 if split == "test" else 0))
+                             if t == 0.25 else None})
+            rows.append({"corpus": "c", "n": n, "split": split, "t": 1e-5, "entropy": 0.05 * i})
+        rows.append({"corpus": "c", "n": n, "split": "generated", "t": 1e-5, "entropy": 2.0 + i,
+                     "gen_memorized": 0.5})
+        rows.append({"corpus": "c", "n": n, "split": "generated", "t": 0.25, "entropy": 3.0 + i})
+    return pd.DataFrame(rows)
+
+
+def trace(fig, name):
+    found = [tr for tr in fig.data if tr.name == name]
+    assert len(found) == 1, [tr.name for tr in fig.data]
+    return found[0]
+
+
+# ------------------------------------------------------------------------------------ transition point
+
+@pytest.mark.parametrize("n, train, test, expected", [
+    ([10, 100, 1000, 10000], [1, 0.9, 0.7, 0.62], [0, 0.3, 0.66, 0.6], 1000.0),   # meet within tol
+    ([10, 100, 1000], [0.5, 0.4, 0.2], [0.0, 0.2, 0.4], math.sqrt(100 * 1000)),   # cross, never close
+    ([10, 100, 1000], [0.3, 0.3, 0.3], [0.3, 0.31, 0.3], None),                   # never apart
+    ([10, 100, 1000], [0.0, 0.9, 0.99], [0.0, 0.1, 0.96], 1000.0),                # equal at start: ignored
+    ([10, 100, 1000], [1.0, 0.9, 0.8], [0.0, 0.1, 0.2], None),                    # never meet
+])
+def test_transition_n(n, train, test, expected):
+    got = figures.transition_n(pd.DataFrame({"n": n, "train": train, "test": test}))
+    assert got == pytest.approx(expected) if expected is not None else got is None
+
+
+def test_recovery_by_n_matches_table():
+    table = sweep_table()
+    c = figures.recovery_by_n(table, 0.25)
+    for _, r in c.iterrows():
+        for split in ("train", "test"):
+            ref = table[(table["n"] == r["n"]) & (table["split"] == split) & (table["t"] == 0.25)]
+            assert r[split] == pytest.approx(float(ref["recovery_rate"].iloc[0]))
+            assert r[f"{split}_std"] == pytest.approx(float(ref["recovery_std"].iloc[0]))
+
+
+def test_transition_figure_traces_equal_table():
+    table = sweep_table()
+    fig = figures.transition_figure(table, 0.25, show_exact=True, selected_n=100, V=50)
+    for split in ("train", "test"):
+        ref = table[(table["split"] == split) & (table["t"] == 0.25)].sort_values("n")
+        tr = trace(fig, f"{split} recovery rate")
+        assert list(tr.x) == list(ref["n"])
+        assert np.allclose(tr.y, ref["recovery_rate"])
+        assert np.allclose(tr.error_y.array, ref["recovery_std"])
+        assert list(tr.customdata) == list(ref["n"])
+        assert np.allclose(trace(fig, f"{split} exact match").y, ref["exact_match"])
+    # train 0.95-0.1 vs test 0.3-0.1 ... at n = 10000: 0.52 vs 0.50 -> within 0.05 there, apart before
+    assert list(trace(fig, "transition").x) == [10000.0, 10000.0]
+    assert list(trace(fig, "selected N = 100").x) == [100, 100]
+    assert fig.layout.xaxis.type == "log"
+    assert "24% of tokens changed" in fig.layout.title.text  # (1 - alpha_t)(1 - 1/V) = 0.24975 * 0.98, not t
+
+
+def test_transition_figure_marks_whatif_runs():
+    runs = sweep_table()
+    runs = runs[runs["n"] == 100].assign(n=300)
+    fig = figures.transition_figure(sweep_table(), 0.1, runs=runs)
+    assert list(trace(fig, "what-if train").x) == [300]
+    assert trace(fig, "what-if test").y[0] == pytest.approx(0.3)
+
+
+def test_entropy_figure_series():
+    table = sweep_table()
+    fig = figures.entropy_figure(table, transition=1000.0)
+    for name, split, t in (("train · t = 0.25", "train", 0.25), ("train · clean", "train", 1e-5),
+                           ("test · clean", "test", 1e-5), ("generated · clean", "generated", 1e-5)):
+        ref = table[(table["split"] == split) & (table["t"] == t)].sort_values("n")
+        tr = trace(fig, name)
+        assert list(tr.x) == list(ref["n"]) and np.allclose(tr.y, ref["entropy"])
+
+
+def test_clicked_n_reads_customdata():
+    assert figures.clicked_n({"selection": {"points": [{"x": 64, "customdata": 64}]}}) == 64
+    assert figures.clicked_n({"selection": {"points": [{"x": 64, "customdata": [128]}]}}) == 128
+    assert figures.clicked_n({"selection": {"points": [{"x": 1}]}}) is None
+    assert figures.clicked_n(None) is None
+
+
+def test_level_label_reports_changed_fraction():
+    V, t = 10, 0.5
+    alpha = 1 - (1 - 1e-3) * t
+    assert f"{100 * (1 - alpha) * (1 - 1 / V):.0f}%" in figures.level_label(t, V)
+    assert figures.level_label(1e-5) == "clean (t ≈ 0)"
+
+
+# ---------------------------------------------------------------------------------------------- basins
+
+def basins_table() -> pd.DataFrame:
+    return pd.DataFrame({"split": ["train"] * 3 + ["test"] * 3, "example": [0, 1, 2, 0, 1, 2],
+                         "radius": [0.5, 0.25, 0.5, 0.0, 0.1, 0.0],
+                         "p@0.1": [1, 1, 1, 0, 0.5, 0.0], "p@0.25": [1, 0.5, 1, 0, 0.5, 0.5],
+                         "p@0.5": [0.5, 0, 1, 0, 0, 0]})
+
+
+def test_basin_strip_figure_and_extremes():
+    b = basins_table()
+    fig = figures.basin_strip_figure(b, {"train": ["a", "b", "c"], "test": ["d", "e", "f"]}, ("test", 1))
+    for split in ("train", "test"):
+        tr = trace(fig, split)
+        assert np.allclose(tr.y, b.loc[b["split"] == split, "radius"])
+        assert [int(e) for _, e in tr.customdata] == [0, 1, 2]
+    assert list(trace(fig, "selected").y) == [0.1]
+    ext = figures.basin_extremes(b, 2)
+    assert list(ext["rank"]) == ["largest", "largest", "smallest", "smallest"]
+    # largest: train #2 (r 0.5, mean p 1.0) then train #0 (r 0.5, mean p 0.83); smallest: test #0 then test #2
+    assert list(zip(ext["split"], ext["example"])) == [("train", 2), ("train", 0), ("test", 0), ("test", 2)]
+
+
+def test_recovery_vs_t_means():
+    rng = np.random.default_rng(0)
+    rec = pd.DataFrame({"split": np.repeat(["train", "test"], 20), "t": np.tile([0.1, 0.5], 20),
+                        "recovery_rate": rng.random(40), "exact_match": rng.random(40) > 0.5})
+    rec.loc[3, "recovery_rate"] = np.nan  # nothing corrupted: excluded from the mean, not counted as 0
+    fig = figures.recovery_vs_t_figure(rec, V=20)
+    for split in ("train", "test"):
+        tr = trace(fig, f"{split} recovery rate")
+        for t, y in zip(tr.x, tr.y):
+            vals = [r for s, tt, r in zip(rec["split"], rec["t"], rec["recovery_rate"])
+                    if s == split and tt == t and not np.isnan(r)]
+            assert y == pytest.approx(sum(vals) / len(vals))
+        ex = trace(fig, f"{split} exact match")
+        for t, y in zip(ex.x, ex.y):
+            vals = [e for s, tt, e in zip(rec["split"], rec["t"], rec["exact_match"]) if s == split and tt == t]
+            assert y == pytest.approx(sum(vals) / len(vals))
+
+
+# ----------------------------------------------------------------------------------------- entropy map
+
+def entropy_table() -> pd.DataFrame:
+    rows = []
+    for split in ("train", "generated"):
+        for ex in range(2):
+            for pos in range(4):
+                for t in (1e-5, 0.25):
+                    h = 10 * ex + pos + (0.5 if t == 0.25 else 0) + (100 if split == "generated" else 0)
+                    rows.append({"split": split, "example": ex, "t": t, "position": pos, "entropy": h,
+                                 "content": pos < 3})
+    return pd.DataFrame(rows)
+
+
+def test_entropy_heatmap_values_and_tokens():
+    e = entropy_table()
+    m = figures.entropy_rows(e, 0.25, [("generated", 1), ("train", 0)])
+    assert [tuple(i) for i in m.index] == [("generated", 1), ("train", 0)]
+    assert np.allclose(m.to_numpy()[:, :3], [[110.5, 111.5, 112.5], [0.5, 1.5, 2.5]])
+    assert np.isnan(m.to_numpy()[:, 3]).all()  # padding hidden
+    tokens = {"train": [["a", "b", "<eos>", "<pad>"]] * 2, "generated": [["x", "y", "<eos>", "<pad>"]] * 2}
+    fig = figures.entropy_heatmap_figure(m, tokens, 0.25, V=20)
+    hm = fig.data[0]
+    assert list(hm.y) == ["generated #1", "train #0"]
+    assert [list(r) for r in hm.text] == [["x", "y", "<eos>", ""], ["a", "b", "<eos>", ""]]  # hidden: no label
+    assert hm.zmin == 0 and hm.zmax == pytest.approx(math.log(20))
+    assert np.allclose(np.asarray(hm.z, dtype=float)[:, :3], m.to_numpy()[:, :3])
+    full = figures.entropy_rows(e, 1e-5, content_only=False)
+    assert [tuple(i) for i in full.index][0] == ("train", 0) and not np.isnan(full.to_numpy()).any()
+
+
+def test_projection_points_and_selection():
+    proj = pd.DataFrame({"split": ["train", "generated"], "example": [1, 0], "x_tok": [1.0, 2.0],
+                         "y_tok": [3.0, 4.0], "x_ent": [5.0, 6.0], "y_ent": [7.0, 8.0]})
+    values = pd.Series([0.5], index=pd.MultiIndex.from_tuples([("train", 1)], names=["split", "example"]))
+    pts = figures.projection_points(proj, "ent", values, {"train": ["a", "b"], "generated": ["g"]})
+    assert list(pts["x"]) == [5.0, 6.0] and list(pts["y"]) == [7.0, 8.0]
+    assert pts["color"].iloc[0] == 0.5 and np.isnan(pts["color"].iloc[1])
+    assert list(pts["text"]) == ["b", "g"]
+    event = {"selection": {"points": [{"customdata": ["test", 3]}, {"customdata": 7}, {"x": 1}]}}
+    assert figures.selected_examples(event) == [("test", 3)]
+
+
+def test_projection_figure_points():
+    pts = pd.DataFrame({"split": ["train", "test", "train"], "example": [0, 0, 1], "x": [1.0, 2.0, 3.0],
+                        "y": [4.0, 5.0, 6.0], "color": [0.1, 0.2, np.nan], "text": ["a", "b", "c"]})
+    fig = figures.projection_figure(pts)
+    tr = trace(fig, "train")
+    assert list(tr.x) == [1.0, 3.0] and list(tr.y) == [4.0, 6.0] and list(tr.hovertext) == ["a", "c"]
+    assert [list(c) for c in tr.customdata] == [["train", 0], ["train", 1]]
+    assert fig.layout.coloraxis.cmin == pytest.approx(0.1) and fig.layout.coloraxis.cmax == pytest.approx(0.2)
+
+
+# -------------------------------------------------------------------------------------------- generate
+
+def test_category_fractions_and_table():
+    g = pd.DataFrame({"category": ["memorized", "spurious", "memorized", "novel-valid"],
+                      "d1": [0, 0.5, 0.1, 0.4], "d2": [0.4, 0.5, 0.5, 0.6], "twin": [1, 0, 1, 2],
+                      "text": ["s1", "zz", "s1'", "new"]})
+    f = figures.category_fractions(g)
+    assert dict(zip(f["category"], f["fraction"])) == {"memorized": 0.5, "novel-valid": 0.25, "spurious": 0.25}
+    fig = figures.category_figure(g)
+    assert list(fig.data[0].x) == list(f["category"]) and np.allclose(fig.data[0].y, f["fraction"])
+    t = figures.generation_table(g, ["a", "b", "c"])
+    assert list(t["nearest training sentence"]) == ["b", "a", "b", "c"]
