@@ -142,13 +142,17 @@ def classify(x_hat: np.ndarray, x0: np.ndarray, train_ids: np.ndarray) -> Outcom
     return Outcome("new", j, int(d[j]))
 
 
+def escape_markdown(text: str) -> str:
+    """``text`` with every Markdown-active character backslash-escaped (shown literally by st.markdown)."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
 def tokens_markdown(ids: np.ndarray, itos: list[str], marked: np.ndarray | None = None) -> str:
     """A sequence as Markdown: every token (specials as code), the ``marked`` ones in bold red."""
     out = []
     for k, i in enumerate(ids):
         word = itos[int(i)]
-        word = f"`{word}`" if word in SPECIAL_TOKENS else "".join("\\" + ch if ch in _MD_SPECIAL else ch
-                                                                 for ch in word)
+        word = f"`{word}`" if word in SPECIAL_TOKENS else escape_markdown(word)
         out.append(f":red[**{word}**]" if marked is not None and marked[k] else word)
     return " ".join(out)
 
@@ -250,8 +254,8 @@ def token_grid_figure(run_: Run, itos: list[str], *, title: str = "", only_chang
                                                transition=dict(duration=0))]),
                          dict(label="❚❚", method="animate",
                               args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])
-    fig.update_layout(title=title or None, height=grid_h + 90 + 170, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      sliders=[slider], updatemenus=[play])
+    fig.update_layout(title=title or None, height=grid_h + 90 + 170, sliders=[slider], updatemenus=[play],
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10))
     return fig
 
 

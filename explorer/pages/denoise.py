@@ -1,6 +1,8 @@
 """Watch one corrupted sentence being denoised: the corrupted seed, the trajectory as a token grid
 (animated), the model's entropy at each step, and where the run ended — back at x0, in another
 training sentence's basin, or somewhere new. Side by side, two models start from the very same seed."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 import torch
@@ -12,11 +14,16 @@ SOURCES = {"train": "a training example", "test": "a test example", "text": "my 
 
 
 @st.cache_data(show_spinner="Denoising...", max_entries=64)
-def denoise_run(path: str, x0: tuple[int, ...], t: float, seed: int, greedy: bool) -> tj.Run:
-    """The trajectory of the model at ``path`` from x0 corrupted at level t with ``seed`` (x0 stands
-    for the split and example, or the typed text, it was built from)."""
+def cached_run(path: str, written: float, x0: tuple[int, ...], t: float, seed: int, greedy: bool) -> tj.Run:
+    """The trajectory of the model at ``path`` (saved at time ``written``: a retrained what-if run is
+    a new key) from x0 — the chosen example or typed text — corrupted at level t with ``seed``."""
     b = data.bundle(path)
     return tj.run(b.model, b.noise, torch.tensor(x0), t, seed, greedy=greedy)
+
+
+def denoise_run(path: str, x0: list[int], t: float, seed: int, greedy: bool) -> tj.Run:
+    written = (Path(path) / "model.safetensors").stat().st_mtime
+    return cached_run(path, written, tuple(x0), float(t), int(seed), bool(greedy))
 
 
 def bound(key: str, name: str, value=None) -> dict:
@@ -78,13 +85,13 @@ def show_outcome(b, r: tj.Run) -> None:
         st.success(f"**Recovered x0 exactly** ({where}).", icon=":material/check_circle:")
     elif out.kind == "other_basin":
         st.warning(f"**Fell into another training sentence's basin**: x̂ is training example {out.index}, "
-                   f"“{sentence[out.index]}”.", icon=":material/call_split:")
+                   f"“{tj.escape_markdown(sentence[out.index])}”.", icon=":material/call_split:")
     elif out.index is None:
         st.info("**Ended somewhere new** (this model has no training sentences to compare with).",
                 icon=":material/explore:")
     else:
         st.info(f"**Ended somewhere new.** Nearest training sentence by Hamming distance: example {out.index}, "
-                f"“{sentence[out.index]}” ({out.distance} of {len(r.x0)} positions differ).",
+                f"“{tj.escape_markdown(sentence[out.index])}” ({out.distance} of {len(r.x0)} positions differ).",
                 icon=":material/explore:")
     st.markdown(f"x̂: {tj.tokens_markdown(r.x_hat, b.tokenizer.itos, r.x_hat != r.x0)}")
 
@@ -105,7 +112,7 @@ source = c1.radio("Start from", list(SOURCES), format_func=SOURCES.get, key="dn_
 if source == "text":
     text = c2.text_input("Your sentence", placeholder="e.g. a poet admires the pilots",
                          help=f"At most {L - 1} words and punctuation marks; words outside the model's "
-                              "vocabulary become <unk>.", **kept("dn_text", ""))
+                              "vocabulary become `<unk>`.", **kept("dn_text", ""))
     if not text.strip():
         st.info("Type a sentence to corrupt and denoise.")
         st.stop()
@@ -115,8 +122,8 @@ if source == "text":
         st.error(f"This sentence cannot be used: {e}.")
         st.stop()
     if unknown:
-        st.warning("Not in this model's vocabulary (each becomes <unk>, which the model never saw in a "
-                   f"sentence): {', '.join(repr(w) for w in unknown)}.", icon=":material/help:")
+        st.warning("Not in this model's vocabulary (each becomes `<unk>`, which the model never saw in a "
+                   f"sentence): {', '.join(f'“{tj.escape_markdown(w)}”' for w in unknown)}.", icon=":material/help:")
 else:
     sentences = data.sentences(entry.path, source)
     if not sentences:
@@ -125,7 +132,7 @@ else:
     example = min(max(int(state.get("example")), 0), len(sentences) - 1)
     example = c2.number_input(f"Example (0 – {len(sentences) - 1})", min_value=0, max_value=len(sentences) - 1,
                               step=1, **bound("dn_example", "example", example))
-    c2.markdown(f"x0 = “{sentences[example]}”")
+    c2.markdown(f"x0 = “{tj.escape_markdown(sentences[example])}”")
     ids = (b.train_ids if source == "train" else b.test_ids)[int(example)].tolist()
 
 c1, c2, c3, c4 = st.columns([3, 1, 1, 2])
@@ -155,7 +162,7 @@ if compare:
                      "Choose a model trained on the same corpus.")
             partner = None
 
-r = denoise_run(entry.path, tuple(ids), float(t), int(seed), greedy)
+r = denoise_run(entry.path, ids, t, seed, greedy)
 alpha = float(b.noise.alpha(t))
 changed, content = r.changed(), r.content()
 st.markdown(
@@ -172,7 +179,7 @@ if partner is None:
                    f"dn_grid_{b.corpus}_n{b.n}", key="dn_grid")
     runs = {f"N = {b.n}": r}
 else:
-    r2 = denoise_run(str(partner.path), tuple(ids), float(t), int(seed), greedy)
+    r2 = denoise_run(str(partner.path), ids, t, seed, greedy)
     names = {"A": f"{b.corpus} · N = {b.n:,}", "B": f"{partner.corpus} · N = {partner.n:,}"}
     for col, (name, model, run_) in zip(st.columns(2), (("A", b, r), ("B", partner, r2))):
         with col:

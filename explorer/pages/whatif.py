@@ -122,11 +122,21 @@ def settle_previous_run(notice) -> None:
         st.session_state["wi_last"] = job["path"]
 
 
+def describe(b) -> str:
+    c = b.config
+    return f"d = {c.d_model}, {c.n_layers} layer{'s' if c.n_layers > 1 else ''}, {b.train_config.steps:,} steps"
+
+
 def show_run(path: str) -> None:
     """Headline numbers of a run beside the zoo's models of the same corpus."""
-    summary = widgets.guard(data.summary, path)
-    corpus, n = summary["corpus"], summary["n"]
-    t = runs.HEADLINE_T
+    try:
+        summary, b = data.summary(path), data.bundle(path)
+        zoo_index = data.entries(str(data.zoo_root()))
+    except ValueError as e:
+        st.warning(f"Could not read the run in {path}: {e}")
+        return
+    corpus, n, t = summary["corpus"], summary["n"], runs.HEADLINE_T
+    zoo_paths = list(zoo_index.loc[zoo_index["corpus"] == corpus, "path"])
     head = runs.headline(summary, t)
     st.subheader(f"Your model: {corpus}, N = {n:,}")
     cols = st.columns(3)
@@ -135,15 +145,18 @@ def show_run(path: str) -> None:
         c.metric(f"{split} recovery at t = {t:g}", "n/a" if value is None else f"{value:.3f}")
     cols[2].markdown("Recovery: share of corrupted content tokens the model restores. Memorizing: train ≫ "
                      "test. Generalizing: the two meet.")
-    zoo = widgets.guard(data.transition, str(data.zoo_root()), corpus) if corpus in set(
-        widgets.guard(data.entries, str(data.zoo_root()))["corpus"]) else None
     mine = widgets.guard(data.transition, str(data.runs_root()), corpus)
-    base = zoo if zoo is not None and not zoo.empty else mine
-    if base is None or base.empty or "recovery_rate" not in base:
-        return
-    fig = figures.transition_figure(base, t, runs=mine if base is not mine else None, selected_n=n)
+    if zoo_paths:
+        zoo = widgets.guard(data.transition, str(data.zoo_root()), corpus)
+        st.caption(f"Your model: {describe(b)}. The zoo's: {describe(widgets.guard(data.bundle, zoo_paths[0]))}. "
+                   "A smaller model, or fewer steps, memorizes less of the same N.")
+        fig = figures.transition_figure(zoo, t, runs=mine, selected_n=n)
+        where = "beside the zoo's models"
+    else:
+        st.caption(f"Your model: {describe(b)}. There is no zoo for this corpus: the figure shows your runs.")
+        fig = figures.transition_figure(mine, t, selected_n=n)
+        where = "(there is no zoo for this corpus)"
     widgets.figure(fig, f"whatif_{corpus}_n{n}", key="wi_transition")
-    where = "beside the zoo's models" if base is not mine else "(there is no zoo for this corpus)"
     st.info(f"Your run now appears on the **Transition** page {where} as a purple diamond when "
             f"'{corpus}' is selected. Open it on the **Denoise** page with 'Side by side' to compare it "
             "with a zoo model on the same corrupted sentence.", icon=":material/info:")
@@ -168,7 +181,7 @@ def show_runs() -> None:
                 c1.markdown(f"**{row.corpus}**, N = {row.n:,}: not measured yet")
                 if c2.button("Measure", key=f"wi_measure_{row.path}"):
                     with st.spinner("Measuring..."):
-                        runs.measure(row.path)
+                        runs.measure(row.path, st.session_state.get("wi_measure", "standard"))
                     forget(row.path, row.corpus)
                     st.session_state["wi_last"] = row.path
                     st.rerun()
@@ -177,7 +190,7 @@ def show_runs() -> None:
 st.title("What if...?")
 st.caption("Train your own model on the first N sentences of a corpus and see where it lands between "
            "memorizing and generalizing. Training runs on this server's CPU: a quick run of the small "
-           "model takes about a minute.")
+           "model, with its measurements, takes one to two minutes.")
 settle_previous_run(st.empty())   # always drawn, so that the widgets below keep their place
 corpus = choose_corpus()
 if corpus is not None:

@@ -1,0 +1,159 @@
+"""App benchmark on the shipped zoo (assets/zoo), in a real browser (headless Chromium, Playwright):
+
+1. cold start to first chart: from launching ``streamlit run`` to the first plotly chart being visible
+   on the home page (also split into: server answering, and page opened -> chart);
+2. page switches: clicking each page in the sidebar, time until its script run has finished and its
+   first chart (if it draws one) is visible — a first round warms the caches, the second is reported;
+3. the UMAP/numba import does not block first paint: the home page is run under AppTest in this
+   process and ``umap`` / ``numba`` are looked up in sys.modules; the cost that was avoided (a fresh
+   ``import umap``) is timed in a subprocess.
+
+Prints the figures; asserts nothing about wall time. Exits 1 when the zoo is missing.
+
+Run: python benchmarks/bench_app.py [--port PORT]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # `python benchmarks/bench_app.py` from anywhere
+
+ZOO = REPO / "assets" / "zoo"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHART = ".js-plotly-plot"
+H1 = '[data-testid="stMain"] h1'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("streamlit exited before serving")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"streamlit did not answer within {timeout} s")
+
+
+def settle(page, timeout_ms: int = 120_000) -> None:
+    """Wait for the script run the last action started (if it started) to finish."""
+    try:
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=1500)
+    except Exception:
+        pass
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+def switch(page, title: str) -> float:
+    """Click a page in the sidebar; seconds until its title is shown, its run is over and its first
+    chart (if it draws one) is visible."""
+    old = page.locator(H1).first.inner_text()
+    start = time.perf_counter()
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.wait_for_function(
+        """([h1, old]) => {
+            const h = document.querySelector(h1), app = document.querySelector('[data-testid="stApp"]');
+            return h && h.innerText !== old && app.dataset.testScriptState === 'notRunning';
+        }""", arg=[H1, old], timeout=120_000)
+    if page.locator(CHART).count():
+        page.locator(CHART).first.wait_for(state="visible")
+    return time.perf_counter() - start
+
+
+def umap_report() -> tuple[bool, bool, float]:
+    """(umap imported by the home page?, numba imported?, seconds a fresh `import umap` takes)."""
+    os.environ["BASIN_ZOO"] = str(ZOO)
+    from streamlit.testing.v1 import AppTest
+
+    AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=300).run()
+    umap_loaded, numba_loaded = "umap" in sys.modules, "numba" in sys.modules
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import umap"], check=False, capture_output=True)
+    return umap_loaded, numba_loaded, time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+    if not (ZOO / "index.json").exists():
+        print(f"The shipped zoo is missing: no {ZOO / 'index.json'}. Build it with `python -m engine zoo`.")
+        return 1
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium package.")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    from explorer.widgets import PAGES
+
+    port = args.port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    runs = tempfile.mkdtemp(prefix="bench_runs_")
+    env = {**os.environ, "BASIN_ZOO": str(ZOO), "BASIN_RUNS": runs}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless",
+                             "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first_visits, cached = {}, {}
+    try:
+        wait_health(url, proc)
+        t_health = time.perf_counter() - t0
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            t_open = time.perf_counter()
+            page.goto(url)
+            page.locator(CHART).first.wait_for(state="visible", timeout=300_000)
+            t_chart = time.perf_counter()
+            settle(page)
+            for round_ in (first_visits, cached):
+                for _, title, _, _ in PAGES[1:] + PAGES[:1]:
+                    round_[title] = switch(page, title)
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    entries = json.loads((ZOO / "index.json").read_text())
+    print(f"zoo: {ZOO} ({len(entries)} models: "
+          f"{', '.join(sorted({e['corpus'] for e in entries}))})")
+    print(f"cold start to first chart: {t_chart - t0:6.2f} s  (server healthy after {t_health:.2f} s; "
+          f"page opened -> first chart {t_chart - t_open:.2f} s)")
+    print("page switch (sidebar click -> run finished and first chart visible):")
+    print(f"  {'page':<14}{'first visit':>12}{'cached':>10}")
+    for title in first_visits:
+        print(f"  {title:<14}{first_visits[title]:>11.2f}s{cached[title]:>9.2f}s")
+    umap_loaded, numba_loaded, umap_cost = umap_report()
+    print(f"home page imports umap: {umap_loaded}; numba: {numba_loaded} "
+          f"(a fresh `import umap` takes {umap_cost:.1f} s here, so first paint "
+          f"{'waited for it' if umap_loaded else 'did not wait for it'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

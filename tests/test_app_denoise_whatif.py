@@ -1,0 +1,418 @@
+"""The Denoise and What-if pages under Streamlit's AppTest on a tiny zoo (no exception, the expected
+elements, errors instead of tracebacks for bad input), and the pure logic behind them
+(``explorer.trajectory``, ``explorer.runs``) against hand-built inputs and brute-force references."""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from engine import checkpoint
+from engine.corpus import grammar_corpus
+from engine.model import Denoiser, ModelConfig
+from engine.noise import UniformNoise
+from engine.sample import time_grid
+from engine.sweep import update_index
+from engine.tokenizer import WordTokenizer
+from engine.train import TrainConfig
+from explorer import runs
+from explorer import trajectory as tj
+from tinyzoo import build_tiny_zoo
+
+REPO = Path(__file__).resolve().parent.parent
+DENOISE = str(REPO / "explorer" / "pages" / "denoise.py")
+WHATIF = str(REPO / "explorer" / "pages" / "whatif.py")
+C, W, F, B = tj.CORRECT, tj.WRONG, tj.FIXED, tj.BROKEN
+
+
+@contextmanager
+def one_thread():
+    """Run torch on one thread: as fast for these tiny models, and on a busy machine two threads that
+    spin-wait for each other can be a hundred times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def tiny_zoo_once(tmp_path_factory) -> Path:
+    """The tiny zoo (grammar, N = 8 and 32, no UMAP), built once per test session for every module
+    that asks (this one and test_browser.py)."""
+    root = tmp_path_factory.getbasetemp() / "tiny_zoo_denoise_whatif"
+    if not (root / ".complete").exists():
+        with one_thread():
+            build_tiny_zoo(root, projection=False)
+        (root / ".complete").touch()
+    return root
+
+
+@pytest.fixture(scope="session")
+def zoo(tmp_path_factory) -> Path:
+    return tiny_zoo_once(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
+
+
+@pytest.fixture
+def runs_dir(zoo, monkeypatch, tmp_path) -> Path:
+    monkeypatch.setenv("BASIN_ZOO", str(zoo))
+    monkeypatch.setenv("BASIN_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def page(path: str, timeout: float = 60, **query) -> AppTest:
+    at = AppTest.from_file(path, default_timeout=timeout)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
+def no_exception(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+# -------------------------------------------------------------------------------------------- denoise
+
+def test_denoise_training_example(runs_dir, zoo):
+    at = no_exception(page(DENOISE, n=32, split="train", example=2, t=0.5, seed=7))
+    assert not at.error
+    assert at.title[0].value == "Denoise one sentence"
+    specs = charts(at)
+    assert len(specs) == 2                                            # the grid and the entropy curve
+    assert len(specs[0]["frames"]) == len(specs[0]["layout"]["sliders"][0]["steps"]) >= 2
+    # the page says how many positions this seed changed; check it against an independent draw
+    b = checkpoint.load(zoo / "grammar" / "n00032")
+    x0 = b.train_ids[2]
+    zt = b.noise.sample_xt(x0[None], 0.5, generator=torch.Generator().manual_seed(7))[0]
+    text = " ".join(m.value for m in at.markdown)
+    assert f"This seed changed {int((zt != x0).sum())} of {len(x0)} positions" in text
+    assert "Level t = 0.50" in text and "(1 − α_t)(1 − 1/V)" in text
+    assert len(at.success) + len(at.warning) + len(at.info) >= 1        # the outcome
+
+
+def test_denoise_typed_sentence_with_unknown_word(runs_dir):
+    at = page(DENOISE, n=8)
+    at.radio(key="dn_source").set_value("text").run()
+    at.text_input(key="dn_text").input("the poet admires zorblax").run()
+    no_exception(at)
+    assert not at.error
+    assert any("“zorblax”" in w.value and "<unk>" in w.value for w in at.warning)
+    assert len(charts(at)) == 2
+
+
+def test_denoise_overlong_sentence_is_an_error(runs_dir):
+    at = page(DENOISE, n=8)
+    at.radio(key="dn_source").set_value("text").run()
+    at.text_input(key="dn_text").input(" ".join(["poet"] * 20)).run()
+    no_exception(at)
+    assert any("20 words" in e.value and "at most 15" in e.value for e in at.error)
+    assert not charts(at)
+
+
+def test_denoise_side_by_side(runs_dir):
+    at = page(DENOISE, n=8, t=0.25)
+    at.toggle(key="dn_compare").set_value(True).run()
+    no_exception(at)
+    assert not at.error
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("dn_partner"))).value \
+        .endswith("n00032")                                          # smallest N pairs with the largest
+    specs = charts(at)
+    assert len(specs) == 3                                            # two grids + entropy
+    # both grids start from the very same corrupted sequence
+    assert specs[0]["data"][0]["text"] == specs[1]["data"][0]["text"]
+    assert {tr["name"].split(":")[0] for tr in specs[2]["data"]} == {"A (N = 8)", "B (N = 32)"}
+
+
+def test_denoise_side_by_side_needs_the_same_vocabulary(runs_dir):
+    tok = WordTokenizer(["alpha", "beta", "gamma"])
+    cfg = ModelConfig(vocab_size=tok.vocab_size, seq_len=16, d_model=16, n_layers=1, n_heads=2)
+    ids = torch.tensor([tok.encode_fixed("alpha beta", 16)] * 2)
+    path = runs_dir / "other" / "n00002"
+    checkpoint.save(path, Denoiser(cfg), tok, ids, ids, TrainConfig(steps=1), "other")
+    update_index(runs_dir, "other", 2, path)
+    at = page(DENOISE, n=8)
+    at.toggle(key="dn_compare").set_value(True).run()
+    key = next(s.key for s in at.selectbox if s.key.startswith("dn_partner"))
+    at.selectbox(key=key).set_value(str(path)).run()
+    no_exception(at)
+    assert any("different vocabulary" in e.value for e in at.error)
+    assert len(charts(at)) == 2                                       # the first model still runs
+
+
+def test_denoise_page_in_the_app(runs_dir):
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=60).run()
+    at.switch_page("explorer/pages/denoise.py").run()
+    no_exception(at)
+    assert at.title[0].value == "Denoise one sentence"
+    at.switch_page("explorer/pages/whatif.py").run()
+    no_exception(at)
+    assert at.title[0].value == "What if...?"
+
+
+# -------------------------------------------------------------------------------------------- what-if
+
+def tiny_settings(at: AppTest, n: int = 16) -> AppTest:
+    at.number_input(key="wi_n").set_value(n)
+    at.selectbox(key="wi_size").set_value("tiny")
+    at.number_input(key="wi_steps").set_value(20)
+    at.selectbox(key="wi_measure").set_value("light")
+    return at.run()
+
+
+def test_whatif_trains_a_tiny_run(runs_dir):
+    at = tiny_settings(page(WHATIF, timeout=300))
+    at.button(key="wi_train").click().run()
+    no_exception(at)
+    assert not at.error and not at.warning
+    index = json.loads((runs_dir / "index.json").read_text())
+    assert index == [{"corpus": "grammar", "n": 16, "path": "grammar/n00016"}]
+    b = checkpoint.load(runs_dir / "grammar" / "n00016")
+    assert b.n == 16 and b.train_config.steps == 20 and b.config.d_model == runs.MODEL_SIZES["tiny"][0]
+    summary = json.loads((runs_dir / "grammar" / "n00016" / "measure" / "summary.json").read_text())
+    assert summary["measure_config"]["levels"] == list(runs.MEASURES["light"].levels)
+    assert [m.label for m in at.metric] == ["train recovery at t = 0.25", "test recovery at t = 0.25"]
+    assert any("Transition" in i.value for i in at.info)
+    assert at.status[0].label.startswith("Trained and measured")
+    assert len(charts(at)) >= 1                                       # beside the zoo
+    lock = runs.training_lock()
+    assert lock.acquire(blocking=False)                               # released after the run
+    lock.release()
+
+
+def test_whatif_uploaded_corpus_trains_and_is_listed(runs_dir):
+    text = "\n".join(f"the {a} sees the {b}." for a in ("cat", "dog", "cow", "owl", "fox", "bee")
+                     for b in ("sun", "moon", "sea", "tree", "hill", "rock")).encode()
+    at = page(WHATIF, timeout=300)
+    at.radio(key="wi_source").set_value("upload").run()
+    at.file_uploader(key="wi_file").set_value(("animals.txt", text, "text/plain")).run()
+    no_exception(at)
+    assert not at.error
+    at = tiny_settings(at, n=20)
+    at.button(key="wi_train").click().run()
+    no_exception(at)
+    assert not at.error
+    index = json.loads((runs_dir / "index.json").read_text())
+    assert [(e["corpus"], e["n"]) for e in index] == [("file:animals.txt", 20)]
+    assert (runs_dir / "file-animals-txt" / "n00020" / "measure" / "summary.json").exists()
+
+
+def test_whatif_measures_an_unmeasured_run(runs_dir):
+    corpus = grammar_corpus()
+    cfg = ModelConfig(vocab_size=corpus.tokenizer.vocab_size, seq_len=16, d_model=16, n_layers=1, n_heads=2)
+    path = runs_dir / "grammar" / "n00008"
+    ids = corpus.encode(corpus.subset(8))
+    checkpoint.save(path, Denoiser(cfg), corpus.tokenizer, ids, corpus.encode(corpus.test[:8]),
+                    TrainConfig(steps=1), "grammar")
+    update_index(runs_dir, "grammar", 8, path)
+    at = page(WHATIF, timeout=300)
+    at.selectbox(key="wi_measure").set_value("light").run()
+    assert any("not measured yet" in m.value for m in at.markdown)
+    at.button(key=f"wi_measure_{path}").click().run()
+    no_exception(at)
+    summary = json.loads((path / "measure" / "summary.json").read_text())
+    assert summary["measure_config"]["levels"] == list(runs.MEASURES["light"].levels)
+    assert [m.label for m in at.metric] == ["train recovery at t = 0.25", "test recovery at t = 0.25"]
+
+
+@pytest.mark.parametrize("name,content,message", [
+    pytest.param("empty.txt", b"", "empty", id="empty"),
+    pytest.param("photo.png", bytes(range(256)) * 8, "binary", id="binary"),
+    pytest.param("latin1.txt", "Café crème. Très bien.\n".encode("latin-1") * 20, "not valid UTF-8", id="latin1"),
+    pytest.param("few.txt", b"One sentence.\nTwo sentences.\n", "at least 16", id="too-few-sentences"),
+    pytest.param("huge.txt", None, "limit is 20.0 MiB", id="gigantic"),
+])
+def test_whatif_bad_uploads_give_an_error(runs_dir, name, content, message):
+    if content is None:
+        content = b"A short line.\n" * (21 * 1024 * 1024 // 14 + 1)      # 21 MiB
+    at = page(WHATIF)
+    at.radio(key="wi_source").set_value("upload").run()
+    at.file_uploader(key="wi_file").set_value((name, content, "application/octet-stream")).run()
+    no_exception(at)
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert not any(b.key == "wi_train" for b in at.button)
+    assert not runs_dir.exists()
+
+
+def test_whatif_n_larger_than_the_corpus(runs_dir):
+    at = page(WHATIF)
+    at.number_input(key="wi_n").set_value(10**6).run()
+    no_exception(at)
+    assert any("out of range" in e.value and "8192" in e.value for e in at.error)
+    assert not any(b.key == "wi_train" for b in at.button)
+
+
+def test_whatif_one_training_per_server(runs_dir):
+    lock = runs.training_lock()
+    assert lock.acquire(blocking=False)
+    try:
+        at = tiny_settings(page(WHATIF))
+        at.button(key="wi_train").click().run()
+        no_exception(at)
+        assert any("another training is running on this server" in w.value for w in at.warning)
+    finally:
+        lock.release()
+    assert not runs_dir.exists()
+
+
+class Stop(BaseException):
+    """Stands for Streamlit's StopException, raised from inside an st.* call when a run is stopped."""
+
+
+@pytest.mark.parametrize("where", ["progress", "on_stage"])
+def test_a_stopped_run_writes_nothing(tmp_path, where):
+    def stop(*args):
+        raise Stop
+
+    hooks = {"progress": stop} if where == "progress" else {"on_stage": stop}
+    with pytest.raises(Stop):
+        runs.train_and_measure(grammar_corpus(), runs.Settings(n=8, steps=20, size="tiny"), tmp_path, **hooks)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------- pure functions
+
+def test_cell_categories_hand_built():
+    x0 = np.array([1, 2, 3])
+    tokens = np.array([[1, 5, 6],      # seed: no previous row, only correct / wrong
+                       [1, 2, 6],      # position 1 fixed
+                       [4, 2, 3],      # position 0 broken, position 2 fixed
+                       [4, 2, 3]])     # nothing changes
+    expected = np.array([[C, W, W], [C, F, W], [B, C, F], [W, C, C]])
+    np.testing.assert_array_equal(tj.cell_categories(tokens, x0), expected)
+
+
+def brute_force_outcome(x_hat, x0, train):
+    if list(x_hat) == list(x0):
+        return "recovered", next((j for j, s in enumerate(train) if list(s) == list(x_hat)), None), 0
+    for j, s in enumerate(train):
+        if list(s) == list(x_hat):
+            return "other_basin", j, 0
+    best = None
+    for j, s in enumerate(train):
+        d = sum(int(a != b) for a, b in zip(s, x_hat))
+        if best is None or d < best[1]:
+            best = (j, d)
+    return ("new", best[0], best[1]) if best else ("new", None, len(x_hat))
+
+
+def test_classify_against_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        train = rng.integers(0, 3, size=(int(rng.integers(0, 6)), 4))
+        x0 = rng.integers(0, 3, size=4)
+        x_hat = x0.copy() if rng.random() < 0.2 else (train[rng.integers(len(train))].copy()
+                                                        if len(train) and rng.random() < 0.4
+                                                        else rng.integers(0, 3, size=4))
+        out = tj.classify(x_hat, x0, train.reshape(-1, 4))
+        assert (out.kind, out.index, out.distance) == brute_force_outcome(x_hat, x0, train)
+
+
+def test_kept_rows_and_labels():
+    tokens = np.array([[1, 1], [1, 1], [1, 2], [1, 2], [3, 2]])
+    np.testing.assert_array_equal(tj.kept_rows(tokens, True), [0, 2, 4])
+    np.testing.assert_array_equal(tj.kept_rows(tokens, False), [0, 1, 2, 3, 4])
+    times = np.array([0.5, 0.4, 0.3, 0.2])
+    assert tj.row_labels(times, np.array([0, 2, 4])) == ["seed t=0.500", "step 2 t=0.300", "x̂ (final)"]
+
+
+def test_encode_sentence():
+    tok = WordTokenizer(["a", "poet", "sings"])
+    ids, unknown = tj.encode_sentence(tok, "A poet sings loudly, loudly", 8)
+    assert ids == [3, 4, 5, 1, 1, 1, 2, 0] and unknown == ["loudly", ","]
+    with pytest.raises(ValueError, match="at most 7"):
+        tj.encode_sentence(tok, "a " * 8, 8)
+    with pytest.raises(ValueError, match="no words"):
+        tj.encode_sentence(tok, "   ", 8)
+
+
+def test_run_with_an_oracle_model(oracle):
+    """A model certain of x0 brings any corruption back; the seed is q(z_t | x0) drawn with the seed."""
+    V, x0 = 7, torch.tensor([3, 1, 4, 1, 5])
+    noise = UniformNoise(V)
+    r = tj.run(oracle(x0, V), noise, x0, 0.6, seed=11, greedy=True, steps_per_unit=20)
+    n = len(time_grid(0.6, 20)) - 1
+    assert r.tokens.shape == (n + 2, 5) and r.entropy.shape == (n + 1, 5) and len(r.times) == n + 1
+    zt = noise.sample_xt(x0[None], 0.6, generator=torch.Generator().manual_seed(11))[0].numpy()
+    np.testing.assert_array_equal(r.zt, zt)
+    np.testing.assert_array_equal(r.x_hat, x0.numpy())
+    assert tj.classify(r.x_hat, r.x0, np.stack([x0.numpy()])) == tj.Outcome("recovered", 0, 0)
+    cats = tj.cell_categories(r.tokens, r.x0)
+    assert set(cats[-1]) <= {C, F}
+    np.testing.assert_array_equal(r.changed(), zt != x0.numpy())
+
+
+def test_same_seed_same_corruption_for_two_models(tiny_model, oracle):
+    x0 = torch.tensor([1, 2, 3, 4, 5])
+    a = tj.run(tiny_model, UniformNoise(7), x0, 0.8, seed=3, steps_per_unit=10)
+    b = tj.run(oracle(x0, 7), UniformNoise(7), x0, 0.8, seed=3, steps_per_unit=10)
+    np.testing.assert_array_equal(a.zt, b.zt)
+
+
+def test_token_grid_figure_shows_the_trajectory(oracle):
+    V, x0 = 7, torch.tensor([3, 1, 4, 1, 5])
+    r = tj.run(oracle(x0, V), UniformNoise(V), x0, 0.9, seed=2, steps_per_unit=10)
+    itos = [f"w{i}" for i in range(V)]
+    fig = tj.token_grid_figure(r, itos, only_changes=False)
+    grid = fig.data[1]
+    np.testing.assert_array_equal(np.array(grid.z), tj.cell_categories(r.tokens, r.x0))
+    assert [list(row) for row in grid.text] == [[f"w{i}" for i in row] for row in r.tokens]
+    assert len(fig.frames) == len(r.tokens)
+    assert list(fig.frames[-1].data[0].text[0]) == [f"w{i}" for i in r.x_hat]
+    hover = np.array(grid.customdata)
+    assert hover[0, 0, 0] == "w3" and hover[-1, 0, 1] == "—"            # x0 token; no entropy after x̂
+    assert float(hover[0, 0, 1]) == pytest.approx(r.entropy[0, 0], abs=1e-3)
+    short = tj.token_grid_figure(r, itos, only_changes=True)
+    assert len(short.frames) == len(tj.kept_rows(r.tokens, True))
+
+
+def test_entropy_figure_means():
+    r = tj.Run(x0=np.array([3, 2, 0]), tokens=np.zeros((3, 3), dtype=int),
+               entropy=np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 5.0]]), times=np.array([0.5, 1e-5]))
+    fig = tj.entropy_figure({"m": r})
+    np.testing.assert_allclose(fig.data[0].y, [2.0, 2.0])            # all positions
+    np.testing.assert_allclose(fig.data[1].y, [1.5, 0.5])            # content: the word and <eos>
+
+
+def test_escape_markdown():
+    assert tj.escape_markdown("use os.path (not $HOME) *now*") == r"use os\.path \(not \$HOME\) \*now\*"
+
+
+def test_tokens_markdown_escapes_and_marks():
+    itos = ["<pad>", "<unk>", "<eos>", "x_y", "$", "word"]
+    md = tj.tokens_markdown(np.array([3, 4, 5, 2]), itos, np.array([False, False, True, True]))
+    assert md == r"x\_y \$ :red[**word**] :red[**`<eos>`**]"
+
+
+def test_headline_and_loss_figure():
+    summary = {"levels": [{"split": "train", "t": 0.25, "recovery_rate": 0.9, "exact_match": 0.5},
+                          {"split": "test", "t": 0.25, "recovery_rate": 0.2, "exact_match": 0.0},
+                          {"split": "train", "t": 0.5, "recovery_rate": 0.7, "exact_match": 0.1}]}
+    assert runs.headline(summary) == {"train": {"recovery_rate": 0.9, "exact_match": 0.5},
+                                      "test": {"recovery_rate": 0.2, "exact_match": 0.0}}
+    assert runs.headline({}) == {}
+    fig = runs.loss_figure([(10, 4.0), (20, 3.0)], total=100)
+    assert list(fig.data[0].x) == [10, 20] and list(fig.layout.xaxis.range) == [0, 100]
+
+
+def test_settings_configs():
+    corpus = grammar_corpus()
+    model_cfg, train_cfg = runs.Settings(n=16, steps=40, size="small", seed=3).configs(corpus)
+    assert (model_cfg.d_model, model_cfg.n_layers, model_cfg.n_heads) == runs.MODEL_SIZES["small"]
+    assert model_cfg.vocab_size == corpus.tokenizer.vocab_size and train_cfg.steps == 40
+    assert train_cfg.seed == 3 and train_cfg.warmup == 10
