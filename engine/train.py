@@ -23,7 +23,7 @@ class TrainConfig:
     """Optimisation settings; saved inside every checkpoint."""
 
     objective: str = "ce"          # "ce" (cross-entropy on x0) or "nelbo" (UDLM continuous-time NELBO)
-    steps: int = 800
+    steps: int = 1200
     batch_size: int = 64
     lr: float = 3e-3
     warmup: int = 50
