@@ -175,7 +175,7 @@ def test_every_page_and_a_what_if_training(server, page, shots):
     page.wait_for_selector('[data-testid="stMain"] h1')
     settle(page)
     fill(page, "N: training sentences", "16")
-    page.get_by_text("Advanced").click()
+    page.get_by_text("Advanced", exact=True).click()
     choose(page, "Model size", "tiny")
     choose(page, "Measurement", "light")
     fill(page, "Steps (0: use the budget)", "5000")
