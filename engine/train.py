@@ -23,8 +23,8 @@ class TrainConfig:
     """Optimisation settings; saved inside every checkpoint."""
 
     objective: str = "ce"          # "ce" (cross-entropy on x0) or "nelbo" (UDLM continuous-time NELBO)
-    steps: int = 1200
-    batch_size: int = 64
+    steps: int = 2000
+    batch_size: int = 32
     lr: float = 3e-3
     warmup: int = 50
     weight_decay: float = 0.0

@@ -34,7 +34,7 @@ MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the zoo's models are "z
 }
 # optimisation steps; "standard" is TrainConfig's default (memorizes N = 64 grammar sentences),
 # the zoo used 1500 (grammar) and 1000 (pydocs)
-BUDGETS = {"standard": 1200, "quick": 300}
+BUDGETS = {"standard": 2000, "quick": 500}
 MEASURES = {
     "standard": MeasureConfig(n_train=64, n_test=64, trials=2, levels=(0.05, 0.1, 0.25, 0.5, 1.0),
                               n_generate=32),
