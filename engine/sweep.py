@@ -10,10 +10,7 @@ Resumable: a size whose checkpoint loads is not retrained, one whose summary exi
 """
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,18 +24,7 @@ from .model import ModelConfig
 from .projection import projection_table
 from .sample import T_MIN
 from .train import TrainConfig, default_device, train
-
-INDEX = "index.json"
-
-
-def slug(corpus_name: str) -> str:
-    """A directory name for a corpus: 'file:My notes.txt' -> 'file-my-notes-txt'."""
-    return re.sub(r"[^a-z0-9]+", "-", corpus_name.lower()).strip("-") or "corpus"
-
-
-def entry_dir(root: str | os.PathLike, corpus_name: str, n: int) -> Path:
-    return Path(root) / slug(corpus_name) / f"n{n:05d}"
-
+from .zoo import INDEX, entry_dir, read_index, results_table, slug, update_index  # noqa: F401 (re-exported)
 
 def run_sweep(corpus: Corpus, sizes: list[int], root: str | os.PathLike, model_cfg: ModelConfig,
               train_cfg: TrainConfig, measure_cfg: MeasureConfig, *, half: bool = False,
@@ -87,56 +73,6 @@ def write_projection(b: checkpoint.Bundle, path: Path) -> Path:
     table = projection_table(ids, ent, T_MIN, seed=b.seed)
     return atomic.write_file(path / "measure" / "projection.parquet",
                              lambda p: table.to_parquet(p, index=False))
-
-
-def read_index(root: str | os.PathLike) -> list[dict]:
-    """Entries of ``root/index.json`` (empty when there is none); ValueError if it is malformed."""
-    p = Path(root) / INDEX
-    if not p.exists():
-        return []
-    try:
-        entries = json.loads(p.read_text(encoding="utf-8"))
-        assert isinstance(entries, list)
-        return [{"corpus": str(e["corpus"]), "n": int(e["n"]), "path": str(e["path"])} for e in entries]
-    except (ValueError, KeyError, TypeError, AssertionError) as e:
-        raise ValueError(f"{p} is not a valid zoo index ({e})") from None
-
-
-def update_index(root: Path, corpus_name: str, n: int, path: Path) -> None:
-    """Add or replace the entry (corpus, n); a lock file serialises sweeps sharing one directory."""
-    root = Path(root)
-    with open(root / ".index.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        entries = [e for e in read_index(root) if not (e["corpus"] == corpus_name and e["n"] == n)]
-        entries.append({"corpus": corpus_name, "n": n, "path": Path(path).relative_to(root).as_posix()})
-        entries.sort(key=lambda e: (e["corpus"], e["n"]))
-        atomic.write_text(root / INDEX, json.dumps(entries, indent=1) + "\n")
-
-
-def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd.DataFrame:
-    """One row per corpus × N × split × level from every measured entry's summary.json: recovery,
-    exact match, unstable rate (with spreads), mean content entropy where measured at that level,
-    mean basin radius and fixed-point fraction; split 'generated' rows carry the novelty fractions."""
-    rows = []
-    for e in read_index(root):
-        if corpus_name is not None and e["corpus"] != corpus_name:
-            continue
-        summary = Path(root) / e["path"] / "measure" / "summary.json"
-        if not summary.exists():
-            continue
-        s = json.loads(summary.read_text(encoding="utf-8"))
-        ent = {(r["split"], round(r["t"], 6)): r["entropy"] for r in s["entropy"]}
-        for r in s["levels"]:
-            rows.append({"corpus": e["corpus"], "n": e["n"], **r,
-                         "entropy": ent.get((r["split"], round(r["t"], 6))),
-                         "basin_radius": s["basin_radius"].get(r["split"]),
-                         "fixed_fraction": s["fixed_fraction"].get(r["split"])})
-        for (split, t), h in ent.items():
-            if split == "generated" or t == round(T_MIN, 6):
-                rows.append({"corpus": e["corpus"], "n": e["n"], "split": split, "t": t, "entropy": h,
-                             **({f"gen_{k}": v for k, v in s["generations"].items()}
-                                if split == "generated" else {})})
-    return pd.DataFrame(rows)
 
 
 def _loads(path: Path) -> bool:

@@ -6,15 +6,17 @@ The zoo root is ``assets/zoo`` unless the environment variable BASIN_ZOO names a
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-import engine
-from engine.evaluation import load_evaluation
-from engine.sweep import read_index, results_table
+from engine.zoo import read_index, results_table, vocab_size as _vocab_size
+
+# engine.checkpoint / engine.evaluation import torch: they are imported inside the loaders that need
+# them, so the home page (index + results table only) paints without waiting for torch.
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,17 +43,26 @@ def transition(root: str, corpus: str) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def bundle(path: str) -> engine.Bundle:
-    """A loaded checkpoint (model on CPU, eval mode)."""
-    return engine.load(path)
+def bundle(path: str):
+    """A loaded checkpoint, ``engine.Bundle`` (model on CPU, eval mode)."""
+    from engine.checkpoint import load
+
+    return load(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def vocab_size(path: str) -> int:
+    """V of a checkpoint, from its meta.json (no model is loaded)."""
+    return _vocab_size(path)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def tables(path: str) -> dict[str, pd.DataFrame]:
     """The measurement tables of a checkpoint (recovery, basins, fixed_points, entropy, generations,
     and projection where present)."""
-    ev = load_evaluation(path)
-    out = dict(ev.tables)
+    from engine.evaluation import load_evaluation
+
+    out = dict(load_evaluation(path).tables)
     proj = Path(path) / "measure" / "projection.parquet"
     if proj.exists():
         out["projection"] = pd.read_parquet(proj)
@@ -60,7 +71,12 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def summary(path: str) -> dict:
-    return load_evaluation(path).summary
+    """``measure/summary.json`` of a checkpoint (headline numbers and the MeasureConfig used)."""
+    p = Path(path) / "measure" / "summary.json"
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"no readable measurements in {p.parent} ({e}); run `python -m engine measure`") from None
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -90,15 +106,16 @@ def tokens(path: str, split: str) -> list[list[str]]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def live_generations(path: str, seed: int, count: int) -> pd.DataFrame:
     """``count`` fresh samples from the model at ``path`` with generator seed ``seed``, labelled like the
-    stored generations (d1, d2, twin, category, text), with the measurements' steps per unit of time."""
+    stored generations (d1, d2, twin, category, text), on the measurements' generation grid."""
     import torch
 
     from engine.corpus import oracle_for
+    from engine.evaluation import MeasureConfig
     from engine.measure import novelty_table
+    from engine.sample import generate
 
     b = bundle(path)
-    steps = summary(path).get("measure_config", {}).get("steps_per_unit", engine.sample.STEPS_PER_UNIT)
+    steps = summary(path).get("measure_config", {}).get("gen_steps_per_unit", MeasureConfig().gen_steps_per_unit)
     gen = torch.Generator().manual_seed(int(seed))
-    samples = engine.generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen,
-                              steps_per_unit=int(steps))
+    samples = generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen, steps_per_unit=int(steps))
     return novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)

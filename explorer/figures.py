@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from engine.noise import UniformNoise
 
 SPLIT_COLORS = {"train": "#1f77b4", "test": "#ff7f0e", "generated": "#2ca02c"}
 SPLIT_SYMBOLS = {"train": "circle", "test": "square", "generated": "diamond"}
@@ -30,7 +29,7 @@ CLEAN_T = 1e-4          # levels below this are "clean input" (the engine measur
 
 def changed_fraction(t: float, V: int, eps: float = 1e-3) -> float:
     """Expected fraction of positions whose token changes at level t: (1 - alpha_t)(1 - 1/V)."""
-    return UniformNoise(V, eps).changed_fraction(t)
+    return (1.0 - eps) * t * (1.0 - 1.0 / V)  # 1 - alpha_t = (1 - eps) t; no torch on the home page
 
 
 def level_label(t: float, V: int | None = None, short: bool = False) -> str:

@@ -20,7 +20,7 @@ if results.empty or "recovery_rate" not in results:
     st.warning(f"No measured models for '{entry.corpus}' yet: run `python -m engine measure` on its entries.")
     st.stop()
 levels = results.loc[results["recovery_rate"].notna(), "t"].unique()
-V = widgets.guard(data.bundle, entry.path).config.vocab_size
+V = widgets.guard(data.vocab_size, entry.path)
 t = widgets.level_select(levels, key="w_t_transition", V=V)
 metric = st.sidebar.radio("Recovery measure", ["recovery_rate", "exact_match"], horizontal=True,
                           format_func=lambda m: m.replace("_", " "),
