@@ -36,9 +36,10 @@ def read_index(root: str | os.PathLike) -> list[dict]:
         return []
     try:
         entries = json.loads(p.read_text(encoding="utf-8"))
-        assert isinstance(entries, list)
+        if not isinstance(entries, list):
+            raise TypeError("the index must be a JSON list")
         return [{"corpus": str(e["corpus"]), "n": int(e["n"]), "path": str(e["path"])} for e in entries]
-    except (ValueError, KeyError, TypeError, AssertionError) as e:
+    except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{p} is not a valid zoo index ({e})") from None
 
 

@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 
 from engine import checkpoint
 from engine.checkpoint import load, save
-from engine.model import Denoiser, ModelConfig
+from engine.model import Denoiser
 from engine.tokenizer import WordTokenizer
 from engine.train import TrainConfig, train
 

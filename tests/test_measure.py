@@ -225,7 +225,7 @@ def test_entropy_gap_hand_built():
 # ---------------------------------------------------------------- tables driven by fake models
 
 def test_recovery_table_with_an_oracle_model(oracle):
-    V, L = 7, 5
+    V = 7
     target = torch.tensor([3, 4, 5, E, P])
     other = torch.tensor([6, 4, E, P, P])
     noise = UniformNoise(V)
