@@ -10,12 +10,12 @@ import torch
 from tqdm import tqdm
 
 from . import checkpoint, corpus as corpus_lib
-from .evaluation import MeasureConfig, evaluate, save_evaluation
+from .evaluation import MeasureConfig
 from .measure import novelty_table
 from .model import ModelConfig
 from .sample import STEPS_PER_UNIT, generate
-from .sweep import run_sweep
-from .train import TrainConfig, default_device, train
+from .sweep import measure_entry, run_sweep, train_entry
+from .train import TrainConfig
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
 # The shipped zoo: corpus -> (sizes N, training options). Same architecture everywhere; within a
@@ -118,24 +118,18 @@ def measure_config_from(args) -> MeasureConfig:
                          seed=getattr(args, "measure_seed", args.seed))
 
 
-def train_one(corpus: corpus_lib.Corpus, n: int, out, args, desc: str | None = None) -> float:
+def train_one(corpus: corpus_lib.Corpus, n: int, out, args) -> float:
     """Train on the first n sentences of ``corpus`` with a tqdm bar and save to ``out``; returns seconds."""
-    train_ids, test_ids = corpus.encode(corpus.subset(n)), corpus.encode(corpus.test)
     model_cfg, train_cfg = configs_from(args, corpus.tokenizer.vocab_size, corpus.seq_len)
-    bar = tqdm(total=train_cfg.steps, desc=desc or f"train N={n}", unit="step", leave=False)
+    bar = tqdm(total=train_cfg.steps, desc=f"train N={n}", unit="step", leave=False)
 
     def progress(step, total, loss):
         bar.n = step
         bar.set_postfix(loss=f"{loss:.3f}")
         bar.refresh()
 
-    start = time.perf_counter()
-    model, history = train(train_ids, model_cfg, train_cfg, progress=progress)
-    seconds = time.perf_counter() - start
+    seconds = train_entry(corpus, n, out, model_cfg, train_cfg, half=args.half, progress=progress)
     bar.close()
-    checkpoint.save(out, model, corpus.tokenizer, train_ids, test_ids, train_cfg, corpus.name,
-                    loss_history=history, half=args.half,
-                    extra={"train_seconds": round(seconds, 2), "device": str(default_device())})
     return seconds
 
 
@@ -149,11 +143,10 @@ def cmd_train(args) -> int:
 
 
 def cmd_measure(args) -> int:
-    b = checkpoint.load(args.dir)
     start = time.perf_counter()
-    ev = evaluate(b, measure_config_from(args), corpus_lib.oracle_for(b.corpus, b.tokenizer))
-    out = save_evaluation(ev, args.dir)
-    print(f"measured {b.corpus} N={b.n} in {time.perf_counter() - start:.1f} s -> {out}")
+    ev = measure_entry(args.dir, measure_config_from(args))
+    print(f"measured {ev.summary['corpus']} N={ev.summary['n']} in {time.perf_counter() - start:.1f} s "
+          f"-> {Path(args.dir) / 'measure'}")
     print(f"{'split':<6} {'t':>5} {'recovery':>9} {'exact':>6} {'unstable':>9}")
     for row in ev.summary["levels"]:
         print(f"{row['split']:<6} {row['t']:>5g} {row['recovery_rate']:>9.3f} {row['exact_match']:>6.3f} "

@@ -11,6 +11,7 @@ Resumable: a size whose checkpoint loads is not retrained, one whose summary exi
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch
 
 from . import atomic, checkpoint
 from .corpus import Corpus, oracle_for
-from .evaluation import MeasureConfig, evaluate, load_evaluation, save_evaluation
+from .evaluation import Evaluation, MeasureConfig, evaluate, load_evaluation, save_evaluation
 from .model import ModelConfig
 from .projection import projection_table
 from .sample import T_MIN
@@ -42,23 +43,45 @@ def run_sweep(corpus: Corpus, sizes: list[int], root: str | os.PathLike, model_c
         path = entry_dir(root, corpus.name, n)
         if not _loads(path):
             _report(on_size, n, "train")
-            train_ids, test_ids = corpus.encode(corpus.subset(n)), corpus.encode(corpus.test)
-            model, history = train(train_ids, model_cfg, train_cfg, progress=on_train_progress)
-            checkpoint.save(path, model, corpus.tokenizer, train_ids, test_ids, train_cfg, corpus.name,
-                            loss_history=history, half=half, extra={"device": str(default_device())})
-        b = checkpoint.load(path)
-        summary = path / "measure" / "summary.json"
-        if not summary.exists():
+            train_entry(corpus, n, path, model_cfg, train_cfg, half=half, progress=on_train_progress)
+        if not (path / "measure" / "summary.json").exists():
             _report(on_size, n, "measure")
-            save_evaluation(evaluate(b, measure_cfg, oracle_for(b.corpus, b.tokenizer)), path)
+            measure_entry(path, measure_cfg)
         if projection and not (path / "measure" / "projection.parquet").exists():
             _report(on_size, n, "project")
-            write_projection(b, path)
+            write_projection(checkpoint.load(path), path)
         update_index(root, corpus.name, n, path)
         _report(on_size, n, "done")
     table = results_table(root, corpus.name)
     atomic.write_file(root / slug(corpus.name) / "sweep.csv", lambda p: table.to_csv(p, index=False))
     return table
+
+
+def train_entry(corpus: Corpus, n: int, path: str | os.PathLike, model_cfg: ModelConfig,
+                train_cfg: TrainConfig, *, half: bool = False, progress: Callable | None = None,
+                on_trained: Callable[[], None] | None = None, extra: dict | None = None) -> float:
+    """Train on the first n sentences of ``corpus`` and save the checkpoint at ``path`` (atomically).
+
+    ``on_trained()`` runs after training and before anything is written (the app stops a cancelled
+    run there). Returns the training time in seconds, also stored in meta.json's ``extra``."""
+    train_ids, test_ids = corpus.encode(corpus.subset(n)), corpus.encode(corpus.test)
+    start = time.perf_counter()
+    model, history = train(train_ids, model_cfg, train_cfg, progress=progress)
+    seconds = time.perf_counter() - start
+    if on_trained is not None:
+        on_trained()
+    checkpoint.save(path, model, corpus.tokenizer, train_ids, test_ids, train_cfg, corpus.name,
+                    loss_history=history, half=half,
+                    extra={"device": str(default_device()), "train_seconds": round(seconds, 2), **(extra or {})})
+    return seconds
+
+
+def measure_entry(path: str | os.PathLike, cfg: MeasureConfig) -> Evaluation:
+    """Measure the checkpoint at ``path`` (with its corpus's oracle) and write the tables next to it."""
+    b = checkpoint.load(path)
+    ev = evaluate(b, cfg, oracle_for(b.corpus, b.tokenizer))
+    save_evaluation(ev, path)
+    return ev
 
 
 def write_projection(b: checkpoint.Bundle, path: Path) -> Path:

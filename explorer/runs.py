@@ -20,12 +20,11 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine import checkpoint
-from engine.corpus import Corpus, oracle_for
-from engine.evaluation import MeasureConfig, evaluate, save_evaluation
+from engine.corpus import Corpus
+from engine.evaluation import MeasureConfig
 from engine.model import ModelConfig
-from engine.sweep import entry_dir, update_index
-from engine.train import Progress, TrainConfig, default_device, train
+from engine.sweep import entry_dir, measure_entry, train_entry, update_index
+from engine.train import Progress, TrainConfig
 
 MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the zoo's models are "zoo-sized"
     "zoo-sized": (128, 3, 4),
@@ -75,17 +74,13 @@ def train_and_measure(corpus: Corpus, settings: Settings, root: str | Path, *,
 
     ValueError (before any training) when N does not fit the corpus. ``on_stage("measure")`` is
     called once training is over and before anything is written."""
-    train_ids = corpus.encode(corpus.subset(settings.n))
-    test_ids = corpus.encode(corpus.test)
+    corpus.subset(settings.n)  # ValueError before any training when N does not fit
     model_cfg, train_cfg = settings.configs(corpus)
-    model, history = train(train_ids, model_cfg, train_cfg, progress=progress)
-    if on_stage is not None:
-        on_stage("measure")
     root = Path(root)
     path = entry_dir(root, corpus.name, settings.n)
-    checkpoint.save(path, model, corpus.tokenizer, train_ids, test_ids, train_cfg, corpus.name,
-                    loss_history=history, extra={"device": str(default_device()), "what_if": True,
-                                                 "size": settings.size})
+    train_entry(corpus, settings.n, path, model_cfg, train_cfg, progress=progress,
+                on_trained=(lambda: on_stage("measure")) if on_stage is not None else None,
+                extra={"what_if": True, "size": settings.size})
     measure(path, settings.measure)
     update_index(root, corpus.name, settings.n, path)
     return path
@@ -93,8 +88,8 @@ def train_and_measure(corpus: Corpus, settings: Settings, root: str | Path, *,
 
 def measure(path: str | Path, preset: str = "standard") -> Path:
     """Measure a run directory with a preset of ``MEASURES`` and write its tables (atomically)."""
-    b = checkpoint.load(path)
-    return save_evaluation(evaluate(b, MEASURES[preset], oracle_for(b.corpus, b.tokenizer)), path)
+    measure_entry(path, MEASURES[preset])
+    return Path(path) / "measure"
 
 
 def headline(summary: dict, t: float = HEADLINE_T) -> dict[str, dict[str, float]]:
