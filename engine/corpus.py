@@ -50,9 +50,6 @@ class Corpus:
         return torch.tensor([self.tokenizer.encode_fixed(s, self.seq_len) for s in sentences],
                             dtype=torch.long).reshape(-1, self.seq_len)
 
-    def oracle(self):
-        return oracle_for(self.name, self.tokenizer)
-
 
 def oracle_for(corpus_name: str, tokenizer: WordTokenizer):
     """The membership oracle ``ids -> bool`` where the corpus's language has one (grammar), else None."""
