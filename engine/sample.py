@@ -17,6 +17,7 @@ from .noise import UniformNoise
 
 T_MIN = 1e-5
 STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
+CHUNK = 64            # sequences per forward pass in a large batch; chosen by benchmarks/bench_engine.py
 
 
 @dataclass
@@ -52,18 +53,38 @@ def entropy_nats(logits: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformNoise, *,
             greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN,
-            generator: torch.Generator | None = None, return_trajectory: bool = False) -> Trajectory:
+            generator: torch.Generator | None = None, return_trajectory: bool = False,
+            chunk: int = CHUNK) -> Trajectory:
     """Run the reverse diffusion from z_t0 (B, L) at level t0 and return the denoised x_hat (B, L).
 
     greedy: take argmax of p_theta(z_s | z_t) at every step instead of sampling it.
     generator: the torch.Generator used for every categorical draw (ignored when greedy).
+    chunk: sequences walked together through the whole grid; a larger batch is cut into chunks of
+        this size, one after the other, so that the activations of a step stay in the CPU's cache.
     """
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
     was_training = model.training
     model.eval()
+    times = time_grid(t0, steps_per_unit, t_min)
+    try:
+        parts = [_walk(model, zt[i:i + chunk], times, noise, greedy, generator, return_trajectory)
+                 for i in range(0, len(zt), chunk)]
+    finally:
+        model.train(was_training)
+    if len(parts) == 1:
+        return parts[0]
+    cat = (lambda field: torch.cat([getattr(p, field) for p in parts], dim=-2)) if return_trajectory else None
+    return Trajectory(x_hat=torch.cat([p.x_hat for p in parts]), times=times,
+                      tokens=cat("tokens") if cat else None, entropy=cat("entropy") if cat else None)
+
+
+def _walk(model, zt: torch.Tensor, times: torch.Tensor, noise: UniformNoise, greedy: bool,
+          generator: torch.Generator | None, return_trajectory: bool) -> Trajectory:
+    """``denoise`` for one chunk: every step of the grid on the whole of zt (B, L)."""
     device = next(model.parameters()).device
     z = zt.to(device)
     B = z.shape[0]
-    times = time_grid(t0, steps_per_unit, t_min)
     tokens, entropies = [z.cpu()], []
     for k in range(len(times) - 1):
         t, s = float(times[k]), float(times[k + 1])
@@ -83,7 +104,6 @@ def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformN
     if return_trajectory:
         entropies.append(entropy_nats(logits).cpu())
         tokens.append(x_hat.cpu())
-    model.train(was_training)
     return Trajectory(x_hat=x_hat.cpu(), times=times,
                       tokens=torch.stack(tokens) if return_trajectory else None,
                       entropy=torch.stack(entropies) if return_trajectory else None)
