@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import torch
 
 from engine.corpus import grammar_corpus
 from engine.measure import recovery_table
-from engine.model import ModelConfig
+from engine.model import Denoiser, ModelConfig
 from engine.noise import UniformNoise
 from engine.sample import CHUNK, STEPS_PER_UNIT, denoise, time_grid
 from engine.train import TrainConfig, train
@@ -44,6 +45,17 @@ def timed(fn, repeats=3):
         out = fn()
         best = min(best, time.perf_counter() - start)
     return best, out
+
+
+def batching_speedup(model, zt, t0, noise, loop_n, peak):
+    """Sequences per second of a per-example loop of ``denoise`` over the first loop_n rows of zt and of
+    one batched call on all of zt, and the ceiling of their ratio: the loop's time per sequence over
+    the time the same matmul FLOPs would take at the peak (what batching could gain at best)."""
+    gen = torch.Generator().manual_seed(4)
+    sec_loop, _ = timed(lambda: [denoise(model, zt[i:i + 1], t0, noise, generator=gen) for i in range(loop_n)], 1)
+    sec_batch, _ = timed(lambda: denoise(model, zt, t0, noise, generator=gen), 2)
+    flops_per_seq = model.matmul_flops_per_token() * zt.shape[1] * len(time_grid(t0))
+    return loop_n / sec_loop, len(zt) / sec_batch, (sec_loop / loop_n) / (flops_per_seq / peak)
 
 
 def main() -> None:
@@ -94,14 +106,15 @@ def main() -> None:
           f"{model.matmul_flops_per_token() * CHUNK * model_cfg.seq_len / sec / peak:.2f} of peak")
 
     loop_n = 16 if args.quick else 64
-    sec_loop, _ = timed(lambda: [denoise(model, zt[i:i + 1], t0, noise_, generator=gen) for i in range(loop_n)], 1)
-    sec_batch, _ = timed(lambda: denoise(model, zt, t0, noise_, generator=gen), 2)
-    speedup = (B / sec_batch) / (loop_n / sec_loop)
-    ceiling = (sec_loop / loop_n) / (flops_per_seq / peak)
-    print(f"[4] per-example loop: {loop_n / sec_loop:.1f} seq/s ({flops_per_seq * loop_n / sec_loop / peak:.3f} of peak); "
-          f"batched B={B}: {B / sec_batch:.1f} seq/s; speed-up {speedup:.1f}x (target >= 20x)")
-    print(f"    ceiling: a batched sampler at 100% of the matmul peak would be {ceiling:.1f}x the loop; "
-          f"at 60% of it, {0.6 * ceiling:.1f}x")
+    loop, batched, ceiling = batching_speedup(model, zt, t0, noise_, loop_n, peak)
+    print(f"[4] per-example loop: {loop:.1f} seq/s; batched B={B}: {batched:.1f} seq/s; speed-up "
+          f"{batched / loop:.1f}x (target >= 20x); ceiling (batched at 100% of the matmul peak): {ceiling:.1f}x")
+    for d in (32, 64, 256):  # the trade-off between the two targets, on untrained networks of other widths
+        m = Denoiser(replace(model_cfg, d_model=d, n_heads=max(1, d // 32))).eval()
+        loop, batched, ceiling = batching_speedup(m, zt, t0, noise_, loop_n, peak)
+        sec, _ = timed(lambda: denoise(m, zt, t0, noise_, generator=gen), 2)
+        ratio = m.matmul_flops_per_token() * model_cfg.seq_len * n_steps * B / sec / peak
+        print(f"    d_model {d:>3}: batched {ratio:.2f} of the peak; speed-up {batched / loop:.1f}x; ceiling {ceiling:.1f}x")
 
     both = {"train": train_ids, "test": test_ids}
     for spu in (STEPS_PER_UNIT, 1000):

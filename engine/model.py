@@ -45,6 +45,19 @@ class ModelConfig:
         return asdict(self)
 
 
+class TanhGELU(nn.Module):
+    """GELU with the tanh approximation, 0.5 x (1 + tanh(c (x + 0.044715 x^3))), c = sqrt(2/pi), computed
+    through the identity 0.5 (1 + tanh u) = sigmoid(2u): the same function as
+    ``F.gelu(x, approximate="tanh")`` (to float rounding, tested), about twice as fast on CPU, where
+    torch's tanh kernel is slow."""
+
+    TWO_C = 2 * math.sqrt(2 / math.pi)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        u = torch.addcmul(x, x * x, x, value=0.044715)
+        return x * torch.sigmoid(u.mul_(self.TWO_C))
+
+
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -54,7 +67,7 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(d, elementwise_affine=False)
         self.qkv = nn.Linear(d, 3 * d)
         self.proj = nn.Linear(d, d)
-        self.mlp = nn.Sequential(nn.Linear(d, cfg.mlp_ratio * d), nn.GELU(approximate="tanh"),
+        self.mlp = nn.Sequential(nn.Linear(d, cfg.mlp_ratio * d), TanhGELU(),
                                  nn.Linear(cfg.mlp_ratio * d, d))
         self.ada = nn.Linear(d, 4 * d)  # time -> (shift1, scale1, shift2, scale2)
         nn.init.zeros_(self.ada.weight)
@@ -63,11 +76,11 @@ class Block(nn.Module):
     def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         B, L, d = h.shape
         shift1, scale1, shift2, scale2 = self.ada(c)[:, None, :].chunk(4, dim=-1)  # (B, 1, d) each
-        a = self.ln1(h) * (1 + scale1) + shift1
+        a = torch.addcmul(shift1, self.ln1(h), 1 + scale1)                 # adaLN: ln(h) (1 + scale) + shift
         q, k, v = self.qkv(a).view(B, L, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
         a = F.scaled_dot_product_attention(q, k, v)                  # (B, H, L, d/H)
         h = h + self.proj(a.transpose(1, 2).reshape(B, L, d))
-        m = self.ln2(h) * (1 + scale2) + shift2
+        m = torch.addcmul(shift2, self.ln2(h), 1 + scale2)
         return h + self.mlp(m)
 
 
