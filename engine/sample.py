@@ -17,7 +17,7 @@ from .noise import UniformNoise
 
 T_MIN = 1e-5
 STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
-CHUNK = 64            # sequences per forward pass in a large batch; chosen by benchmarks/bench_engine.py
+CHUNK = 64            # sequences per forward pass on the CPU; chosen by benchmarks/bench_engine.py
 
 
 @dataclass
@@ -54,14 +54,17 @@ def entropy_nats(logits: torch.Tensor) -> torch.Tensor:
 def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformNoise, *,
             greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN,
             generator: torch.Generator | None = None, return_trajectory: bool = False,
-            chunk: int = CHUNK) -> Trajectory:
+            chunk: int | None = None) -> Trajectory:
     """Run the reverse diffusion from z_t0 (B, L) at level t0 and return the denoised x_hat (B, L).
 
     greedy: take argmax of p_theta(z_s | z_t) at every step instead of sampling it.
     generator: the torch.Generator used for every categorical draw (ignored when greedy).
     chunk: sequences walked together through the whole grid; a larger batch is cut into chunks of
         this size, one after the other, so that the activations of a step stay in the CPU's cache.
+        None: CHUNK on the CPU, the whole batch at once on an accelerator.
     """
+    if chunk is None:
+        chunk = CHUNK if next(model.parameters()).device.type == "cpu" else max(1, len(zt))
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     was_training = model.training
