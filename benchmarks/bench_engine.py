@@ -15,17 +15,21 @@ Run: python benchmarks/bench_engine.py [--quick]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
-from engine.corpus import grammar_corpus
-from engine.measure import recovery_table
-from engine.model import Denoiser, ModelConfig
-from engine.noise import UniformNoise
-from engine.sample import CHUNK, STEPS_PER_UNIT, denoise, time_grid
-from engine.train import TrainConfig, train
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/bench_engine.py` from anywhere
+
+from engine.corpus import grammar_corpus  # noqa: E402
+from engine.measure import recovery_table  # noqa: E402
+from engine.model import Denoiser, ModelConfig  # noqa: E402
+from engine.noise import UniformNoise  # noqa: E402
+from engine.sample import CHUNK, STEPS_PER_UNIT, denoise, time_grid  # noqa: E402
+from engine.train import TrainConfig, train  # noqa: E402
 
 
 def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
