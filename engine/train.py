@@ -23,8 +23,8 @@ class TrainConfig:
     """Optimisation settings; saved inside every checkpoint."""
 
     objective: str = "ce"          # "ce" (cross-entropy on x0) or "nelbo" (UDLM continuous-time NELBO)
-    steps: int = 2000
-    batch_size: int = 32
+    steps: int = 1200              # with batch 64: memorizes N = 64 grammar sentences (bench_engine.py)
+    batch_size: int = 64
     lr: float = 3e-3
     warmup: int = 50
     weight_decay: float = 0.0
@@ -79,7 +79,7 @@ def train(train_ids: torch.Tensor, model_cfg: ModelConfig, cfg: TrainConfig, *,
     gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)  # batches, levels, corruption
     noise = UniformNoise(model_cfg.vocab_size, model_cfg.noise_eps)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                            betas=(0.9, 0.99))
+                            betas=(0.9, 0.99), fused=device.type in ("cpu", "cuda"))  # one kernel: 6x faster
     objective = OBJECTIVES[cfg.objective]
     data = train_ids.to(device)
     history, running = [], []

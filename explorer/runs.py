@@ -33,7 +33,7 @@ MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the zoo's models are "z
 }
 # optimisation steps; "standard" is TrainConfig's default (memorizes N = 64 grammar sentences),
 # the zoo used 6000 (grammar) and 1000 (pydocs) steps of 64 sentences
-BUDGETS = {"standard": 2000, "quick": 500}
+BUDGETS = {"standard": TrainConfig().steps, "quick": 300}
 MEASURES = {
     "standard": MeasureConfig(n_train=64, n_test=64, trials=2, levels=(0.05, 0.1, 0.25, 0.5, 1.0),
                               n_generate=32),

@@ -1,6 +1,8 @@
 """The README's two set-up commands stay true: CI runs exactly the README's test command, and the
-app command names files that exist."""
+app command names files that exist; the scripts it names run as written."""
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,3 +26,14 @@ def test_ci_runs_the_readme_test_command():
 def test_torch_is_pinned():
     reqs = (ROOT / "requirements.txt").read_text().split()
     assert "torch==2.13.0" in reqs
+
+
+def test_every_script_starts_from_any_directory(tmp_path):
+    """`python benchmarks/X.py` / `python scripts/X.py`, as the README writes them, find the engine
+    without an installed package or PYTHONPATH (their --help runs after every import)."""
+    scripts = sorted((ROOT / "benchmarks").glob("*.py")) + sorted((ROOT / "scripts").glob("*.py"))
+    assert len(scripts) >= 4
+    for script in scripts:
+        out = subprocess.run([sys.executable, str(script), "--help"], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"},
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and "usage:" in out.stdout, f"{script.name}: {out.stderr[-500:]}"
