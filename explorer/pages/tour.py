@@ -46,8 +46,9 @@ STEPS = [
      "sentences alike. Compare with the dark rows of the smallest model."),
     ("5 · Creativity", "generate", dict(n=large),
      "Ask both models to write from pure noise. The small one recites its training sentences; the large "
-     "one writes sentences it never saw — and on the grammar corpus an oracle checks that most of them "
-     "are valid. Switch N in the sidebar to compare."),
+     "one writes sentences it never saw — and on the grammar corpus an oracle tells the grammatical "
+     "ones (creativity) from the broken ones (spurious). Switch N in the sidebar to see how their shares "
+     "change with N."),
 ]
 
 st.caption(f"Corpus: **{entry.corpus}** (change it in the sidebar). Each button sets the model and "

@@ -201,7 +201,7 @@ if corpus is not None:
     n = c1.number_input("N: training sentences", min_value=1, value=min(64, len(corpus.pool)), step=1,
                         key="wi_n", help="The first N sentences of the shuffled pool (as in the zoo).")
     budget = c2.radio("Budget", list(runs.BUDGETS), horizontal=True, key="wi_budget",
-                      format_func=lambda b: f"{b} — {runs.BUDGETS[b]} steps")
+                      format_func=lambda b: f"{b} — {runs.BUDGETS[b]:,} steps")
     with st.expander("Advanced"):
         a1, a2, a3, a4 = st.columns(4)
         size = a1.selectbox("Model size", list(runs.MODEL_SIZES), key="wi_size",
