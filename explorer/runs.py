@@ -32,7 +32,7 @@ MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the zoo's models are "z
     "tiny": (32, 1, 2),
 }
 # optimisation steps; "standard" is TrainConfig's default (memorizes N = 64 grammar sentences),
-# the zoo used 6000 (grammar) and 1000 (pydocs) steps of 64 sentences
+# the zoo's budgets are in engine.cli.ZOO_SWEEPS
 BUDGETS = {"standard": TrainConfig().steps, "quick": 300}
 MEASURES = {
     "standard": MeasureConfig(n_train=64, n_test=64, trials=2, levels=(0.05, 0.1, 0.25, 0.5, 1.0),
