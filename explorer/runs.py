@@ -26,8 +26,9 @@ from engine.model import ModelConfig
 from engine.sweep import entry_dir, measure_entry, train_entry, update_index
 from engine.train import Progress, TrainConfig
 
-MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the zoo's models are "zoo-sized"
-    "zoo-sized": (128, 3, 4),
+MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the pydocs zoo is "standard", the grammar zoo "deep"
+    "standard": (128, 3, 4),
+    "deep": (128, 6, 4),
     "small": (64, 2, 4),
     "tiny": (32, 1, 2),
 }
@@ -49,7 +50,7 @@ class Settings:
 
     n: int
     steps: int = BUDGETS["standard"]
-    size: str = "zoo-sized"
+    size: str = "standard"
     seed: int = 0
     measure: str = "standard"
 

@@ -189,8 +189,8 @@ def show_runs() -> None:
 
 st.title("What if...?")
 st.caption("Train your own model on the first N sentences of a corpus and see where it lands between "
-           "memorizing and generalizing. Training runs on this server's CPU: the standard run (the zoo's "
-           "model size, 1,200 steps of 64 sentences) takes about a minute on two cores, plus its measurements; "
+           "memorizing and generalizing. Training runs on this server's CPU: the standard run (d = 128, "
+           "3 layers, 1,200 steps of 64 sentences) takes about a minute on two cores, plus its measurements; "
            "'quick' or a smaller model is faster but learns less.")
 settle_previous_run(st.empty())   # always drawn, so that the widgets below keep their place
 corpus = choose_corpus()
