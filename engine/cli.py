@@ -18,8 +18,9 @@ from .sweep import measure_entry, run_sweep, train_entry
 from .train import TrainConfig
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
-# The shipped zoo: corpus -> (sizes N, training options). Same architecture everywhere; within a
-# sweep every N gets the same budget. pydocs gets fewer steps: its pool has only 1,227 sentences.
+# The shipped zoo: corpus -> (sizes N, training options). Within a sweep every N gets the same
+# architecture and budget. Grammar needs 6 layers and batch 128 for most generations to be valid at
+# the largest N (README: the zoo); pydocs gets fewer steps: its pool has only 1,227 sentences.
 ZOO_SWEEPS = {"grammar": ([16, 64, 256, 512, 1024, 2048, 4096, 8192],
                           ["--steps", "6000", "--batch-size", "128", "--lr", "3e-3", "--layers", "6"]),
               "pydocs": ([16, 32, 64, 128, 256, 512, 1024], ["--steps", "1000", "--batch-size", "64", "--lr", "3e-3"])}
