@@ -26,8 +26,9 @@ from engine.model import ModelConfig
 from engine.sweep import entry_dir, measure_entry, train_entry, update_index
 from engine.train import Progress, TrainConfig
 
+_DEFAULT = ModelConfig(vocab_size=4)  # the architecture's defaults; vocab_size is per corpus
 MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the pydocs zoo is "standard", the grammar zoo "deep"
-    "standard": (128, 3, 4),
+    "standard": (_DEFAULT.d_model, _DEFAULT.n_layers, _DEFAULT.n_heads),
     "deep": (128, 6, 4),
     "small": (64, 2, 4),
     "tiny": (32, 1, 2),
