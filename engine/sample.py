@@ -94,7 +94,7 @@ def _walk(model, zt: torch.Tensor, times: torch.Tensor, noise: UniformNoise, gre
         logits = model(z, torch.full((B,), t, device=device))          # (B, L, V)
         if return_trajectory:
             entropies.append(entropy_nats(logits).cpu())
-        x_theta = torch.softmax(logits.to(torch.float64), dim=-1)
+        x_theta = torch.softmax(logits, dim=-1, dtype=torch.float64)
         probs = noise.posterior(x_theta, z, t, s)                        # (B, L, V) float64
         if greedy:
             z = probs.argmax(-1)

@@ -28,11 +28,11 @@ def reference_forward(model: Denoiser, xt: torch.Tensor, t: torch.Tensor) -> tor
     for blk in model.blocks:
         d = h.shape[-1]
         shift1, scale1, shift2, scale2 = blk.ada(c)[:, None, :].chunk(4, dim=-1)
-        a = blk.ln1(h) * (1 + scale1) + shift1
+        a = F.layer_norm(h, (d,)) * (1 + scale1) + shift1
         q, k, v = blk.qkv(a).view(B, L, 3, blk.n_heads, d // blk.n_heads).permute(2, 0, 3, 1, 4)
         att = torch.softmax(q @ k.transpose(-1, -2) / (d // blk.n_heads) ** 0.5, dim=-1) @ v
         h = h + blk.proj(att.transpose(1, 2).reshape(B, L, d))
-        m = blk.ln2(h) * (1 + scale2) + shift2
+        m = F.layer_norm(h, (d,)) * (1 + scale2) + shift2
         lin1, _, lin2 = blk.mlp
         h = h + lin2(F.gelu(lin1(m), approximate="tanh"))
     return model.head(model.ln_f(h))
@@ -48,3 +48,25 @@ def test_forward_matches_the_plain_formulas():
         ref = reference_forward(model, xt, t)
         assert torch.allclose(model(xt, t), ref, atol=1e-5)
     assert torch.allclose(model(xt, t), ref, atol=1e-5)   # training: the autograd paths
+    shared = torch.full((5,), 0.3)               # one level for the batch: conditioned once, fused norm
+    with torch.no_grad():
+        assert torch.allclose(model(xt, shared), reference_forward(model, xt, shared), atol=1e-5)
+        assert torch.allclose(model(xt, 0.3), reference_forward(model, xt, shared), atol=1e-5)
+
+
+def test_matmul_flop_count_matches_torchs_counter():
+    """matmul_flops_per_token against torch's FLOP counter run on the plain forward (explicit attention
+    matmuls, conditioning per row): the extra FLOPs of 4 more sequences, less their conditioning."""
+    from torch.utils.flop_counter import FlopCounterMode
+    cfg = ModelConfig(vocab_size=11, seq_len=6, d_model=16, n_layers=2, n_heads=2)
+    model = Denoiser(cfg)
+
+    def counted(B):
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            reference_forward(model, torch.randint(0, 11, (B, 6)), torch.rand(B))
+        return counter.get_total_flops()
+
+    d = cfg.d_model
+    conditioning = 2 * 2 * d * d + cfg.n_layers * 2 * d * 4 * d   # time MLP + adaLN, once per sequence
+    per_sequence = (counted(8) - counted(4)) / 4 - conditioning
+    assert per_sequence == cfg.seq_len * model.matmul_flops_per_token()
