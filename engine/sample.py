@@ -17,7 +17,7 @@ from .noise import UniformNoise
 
 T_MIN = 1e-5
 STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
-CHUNK = 64            # sequences per forward pass on the CPU; chosen by benchmarks/bench_engine.py
+CHUNK = 128           # sequences per forward pass on the CPU; chosen by benchmarks/bench_engine.py
 
 
 @dataclass
