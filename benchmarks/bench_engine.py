@@ -131,7 +131,7 @@ def main() -> None:
     gen = torch.Generator(device=device).manual_seed(1)   # the sampler's draws, on the model's device
     n_steps = len(time_grid(t0))                       # n denoising steps + the final noise removal
     flops = model.matmul_flops_per_token() * model_cfg.seq_len * n_steps * B
-    chunks = sorted({16, 32, CHUNK, 128, 256, B}) if device.type == "cpu" else [B]  # a GPU takes it whole
+    chunks = sorted({16, 32, 64, CHUNK, 128, 256, B}) if device.type == "cpu" else [B]  # a GPU takes it whole
     for chunk in chunks:
         ratios = against_peak(lambda: denoise(model, zt, t0, noise_, generator=gen, chunk=chunk), flops, device,
                               max(2, rounds - 2))
