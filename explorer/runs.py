@@ -29,7 +29,7 @@ from engine.train import Progress, TrainConfig
 _DEFAULT = ModelConfig(vocab_size=4)  # the architecture's defaults; vocab_size is per corpus
 MODEL_SIZES = {  # name -> (d_model, n_layers, n_heads); the pydocs zoo is "standard", the grammar zoo "deep"
     "standard": (_DEFAULT.d_model, _DEFAULT.n_layers, _DEFAULT.n_heads),
-    "deep": (128, 6, 4),
+    "deep": (_DEFAULT.d_model, 6, _DEFAULT.n_heads),   # the grammar zoo's --layers 6 (engine.cli.ZOO_SWEEPS)
     "small": (64, 2, 4),
     "tiny": (32, 1, 2),
 }

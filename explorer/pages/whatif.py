@@ -3,6 +3,7 @@ your own text file), watch the loss fall, then see its train/test recovery besid
 import streamlit as st
 
 from engine.corpus import Corpus, corpus_from_bytes, load_corpus
+from engine.train import TrainConfig
 from explorer import data, figures, runs, widgets
 
 SOURCES = {"grammar": "grammar (synthetic language)", "pydocs": "pydocs (Python documentation)",
@@ -189,9 +190,10 @@ def show_runs() -> None:
 
 st.title("What if...?")
 st.caption("Train your own model on the first N sentences of a corpus and see where it lands between "
-           "memorizing and generalizing. Training runs on this server's CPU: the standard run (d = 128, "
-           "3 layers, 1,200 steps of 64 sentences) takes about a minute on two cores, plus its measurements; "
-           "'quick' or a smaller model is faster but learns less.")
+           "memorizing and generalizing. Training runs on this server's CPU: the standard run (d = {}, "
+           "{} layers, {:,} steps of {} sentences) takes about a minute on two cores, plus its measurements; "
+           "'quick' or a smaller model is faster but learns less.".format(
+               *runs.MODEL_SIZES["standard"][:2], runs.BUDGETS["standard"], TrainConfig().batch_size))
 settle_previous_run(st.empty())   # always drawn, so that the widgets below keep their place
 corpus = choose_corpus()
 if corpus is not None:
