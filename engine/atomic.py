@@ -31,10 +31,17 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 
 @contextmanager
 def directory(path: str | os.PathLike):
-    """Yield a temporary directory next to ``path``; on success it replaces ``path`` (old one removed)."""
+    """Yield a temporary directory next to ``path``; on success it replaces ``path`` (old one removed).
+
+    Only a folder is ever replaced (callers first ``outputs.claim`` the place, which refuses anything
+    the project did not write); a killed run leaves ``.<name>.*.tmp``/``.old`` scratch folders that the
+    next claim of the place removes."""
     path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise ValueError(f"refusing to replace '{path}': it is not a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a checkpoint is an ordinary folder
     try:
         yield tmp
         if path.exists():

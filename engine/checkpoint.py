@@ -5,6 +5,7 @@ loss history). Everything needed to rebuild the model is in the directory; nothi
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -13,13 +14,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import atomic
-from .model import Denoiser, ModelConfig
+from . import atomic, outputs
+from .model import Denoiser, ModelConfig, check_size
 from .noise import UniformNoise
 from .tokenizer import WordTokenizer
-from .train import TrainConfig
+from .train import MAX_SEED, TrainConfig
 
-FORMAT = "basin-explorer-checkpoint"
+FORMAT = outputs.CHECKPOINT_FORMAT
 VERSION = 1
 MAX_META_BYTES = 20 * 1024 * 1024
 MAX_WEIGHT_BYTES = 512 * 1024 * 1024
@@ -49,15 +50,18 @@ class Bundle:
 
 def save(path: str | os.PathLike, model: Denoiser, tokenizer: WordTokenizer, train_ids: torch.Tensor,
          test_ids: torch.Tensor, train_config: TrainConfig, corpus: str, *, loss_history=(),
-         extra: dict | None = None, half: bool = False) -> Path:
-    """Write a checkpoint directory atomically; ``half`` stores the weights as fp16 (the zoo does)."""
+         extra: dict | None = None, half: bool = False, overwrite: bool = False) -> Path:
+    """Write a checkpoint directory atomically; ``half`` stores the weights as fp16 (the zoo does).
+
+    ``path`` must be new, an empty folder, or (with ``overwrite``) a checkpoint this engine wrote;
+    anything else raises ``outputs.OutputError`` and is left untouched."""
     dtype = torch.float16 if half else torch.float32
     id_dtype = torch.int16 if model.cfg.vocab_size <= 32767 else torch.int32
     meta = {"format": FORMAT, "version": VERSION, "model_config": model.cfg.to_dict(),
             "train_config": train_config.to_dict(), "tokenizer": tokenizer.to_dict(),
             "corpus": corpus, "n": int(len(train_ids)), "seed": train_config.seed,
             "loss_history": [list(h) for h in loss_history], "extra": extra or {}}
-    with atomic.directory(path) as tmp:
+    with outputs.claim(path, outputs.CHECKPOINT, overwrite=overwrite), atomic.directory(path) as tmp:
         save_file({k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()},
                   str(tmp / "model.safetensors"))
         save_file({"train_ids": train_ids.to(id_dtype).contiguous(),
@@ -77,8 +81,11 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
         config = _dataclass_from(ModelConfig, meta["model_config"])
         train_config = _dataclass_from(TrainConfig, meta["train_config"])
         tokenizer = WordTokenizer.from_dict(meta["tokenizer"])
-        corpus, n, seed = str(meta["corpus"]), int(meta["n"]), int(meta["seed"])
-        history = [(int(s), float(v)) for s, v in meta.get("loss_history", [])]
+        corpus = meta["corpus"]
+        if not isinstance(corpus, str) or not corpus:
+            raise TypeError(f"'corpus' must be a non-empty string, got {corpus!r}")
+        n, seed = _integer(meta, "n", 1, 10**9), _integer(meta, "seed", 0, MAX_SEED)
+        history = _loss_history(meta.get("loss_history", []))
         extra = meta.get("extra", {})
         if not isinstance(extra, dict):
             raise TypeError("'extra' must be an object")
@@ -87,9 +94,11 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
     if tokenizer.vocab_size != config.vocab_size:
         raise ValueError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens but the model "
                          f"expects {config.vocab_size}")
-    if config.d_model * config.d_model * config.n_layers * config.mlp_ratio > 64 * 1024 ** 2 \
-            or config.d_model * config.vocab_size > 64 * 1024 ** 2:
-        raise ValueError(f"{path}: the model described in meta.json is far larger than any Basin Explorer model")
+    try:
+        check_size(config)
+    except ValueError:
+        raise ValueError(f"{path}: the model described in meta.json is far larger than any Basin "
+                         "Explorer model") from None
     model = Denoiser(config)
     weights = _read_safetensors(path / "model.safetensors")
     expected = model.state_dict()
@@ -98,9 +107,12 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
         raise ValueError(f"{path / 'model.safetensors'} does not match the model: "
                          f"missing {sorted(missing)[:3]}, unexpected {sorted(unknown)[:3]}")
     for k, v in weights.items():
-        if v.shape != expected[k].shape or v.dtype not in (torch.float16, torch.bfloat16, torch.float32):
-            raise ValueError(f"{path / 'model.safetensors'}: tensor {k} has shape {tuple(v.shape)} "
-                             f"({v.dtype}), expected {tuple(expected[k].shape)}")
+        if v.dtype not in (torch.float16, torch.bfloat16, torch.float32):
+            raise ValueError(f"{path / 'model.safetensors'}: tensor {k} is stored as {v.dtype}; Basin "
+                             "Explorer writes float32 or float16 weights")
+        if v.shape != expected[k].shape:
+            raise ValueError(f"{path / 'model.safetensors'}: tensor {k} has shape {tuple(v.shape)}, "
+                             f"expected {tuple(expected[k].shape)}")
         if not torch.isfinite(v).all():
             raise ValueError(f"{path / 'model.safetensors'}: tensor {k} contains NaN or inf")
     model.load_state_dict({k: v.float() for k, v in weights.items()})
@@ -109,7 +121,8 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
     ids = {}
     for key in ("train_ids", "test_ids"):
         x = data.get(key)
-        if x is None or x.dim() != 2 or x.shape[1] != config.seq_len or x.is_floating_point():
+        if x is None or x.dim() != 2 or x.shape[1] != config.seq_len or x.is_floating_point() \
+                or x.is_complex() or x.dtype == torch.bool:
             raise ValueError(f"{path / 'data.safetensors'}: '{key}' must be an integer tensor "
                              f"(M, {config.seq_len})")
         x = x.long()
@@ -124,8 +137,11 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Bundle:
 
 
 def _read_meta(p: Path) -> dict:
-    if not p.is_file():
+    if not p.exists() and not p.is_symlink():
         raise ValueError(f"{p} is missing: not a checkpoint written by this project")
+    if not p.is_file():
+        raise ValueError(f"{p} is not a regular file (a folder, a pipe, a device or a broken link): "
+                         "not a checkpoint written by this project")
     if p.stat().st_size > MAX_META_BYTES:
         raise ValueError(f"{p} is too large to be a checkpoint description")
     try:
@@ -140,8 +156,11 @@ def _read_meta(p: Path) -> dict:
 
 
 def _read_safetensors(p: Path) -> dict[str, torch.Tensor]:
-    if not p.is_file():
+    if not p.exists() and not p.is_symlink():
         raise ValueError(f"{p} is missing: the checkpoint is incomplete")
+    if not p.is_file():
+        raise ValueError(f"{p} is not a regular file (a folder, a pipe, a device or a broken link); "
+                         "the checkpoint is corrupted or foreign")
     if p.stat().st_size > MAX_WEIGHT_BYTES:
         raise ValueError(f"{p} is larger than {MAX_WEIGHT_BYTES >> 20} MiB; not a Basin Explorer model")
     try:
@@ -149,6 +168,30 @@ def _read_safetensors(p: Path) -> dict[str, torch.Tensor]:
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise ValueError(f"{p} is not a readable safetensors file ({e}); "
                          "the checkpoint is truncated, corrupted or foreign") from None
+
+
+def _integer(meta: dict, key: str, low: int, high: int) -> int:
+    """meta[key] as an int in [low, high]: a JSON integer, not a float, string or boolean."""
+    value = meta[key]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"'{key}' must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
+def _loss_history(raw) -> list[tuple[int, float]]:
+    """[[step, loss], ...] with integer steps and finite losses."""
+    if not isinstance(raw, list):
+        raise TypeError("'loss_history' must be a list of [step, loss] pairs")
+    out = []
+    for item in raw:
+        if not isinstance(item, list) or len(item) != 2:
+            raise TypeError(f"'loss_history' entries must be [step, loss] pairs, got {item!r}")
+        step, loss = item
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0 \
+                or not isinstance(loss, (int, float)) or isinstance(loss, bool) or not math.isfinite(loss):
+            raise ValueError(f"'loss_history' entry {item!r} needs an integer step and a finite loss")
+        out.append((step, float(loss)))
+    return out
 
 
 def _dataclass_from(cls, d: dict):

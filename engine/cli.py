@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -9,13 +10,13 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import checkpoint, corpus as corpus_lib
+from . import checkpoint, corpus as corpus_lib, outputs
 from .evaluation import MeasureConfig
 from .measure import novelty_table
 from .model import ModelConfig
 from .sample import STEPS_PER_UNIT, generate
 from .sweep import measure_entry, run_sweep, train_entry
-from .train import TrainConfig
+from .train import MAX_SEED, TrainConfig
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
 # The shipped zoo: corpus -> (sizes N, training options). Within a sweep every N gets the same
@@ -31,9 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError) as e:  # OutputError and TextFileError are ValueErrors
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing half-written was left behind", file=sys.stderr)
+        return 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train one model on the first N sentences of a corpus")
     t.add_argument("--corpus", required=True, help="grammar, pydocs, or the path of a UTF-8 text file")
-    t.add_argument("--n", type=int, required=True, help="training-set size N (nested subset)")
-    t.add_argument("--out", required=True, help="checkpoint directory to write")
+    t.add_argument("--n", type=_count(1), required=True, help="training-set size N (nested subset)")
+    t.add_argument("--out", required=True, help="checkpoint directory to write (new or empty)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the checkpoint already at --out (never anything else)")
     add_train_options(t)
     t.set_defaults(func=cmd_train)
 
@@ -54,16 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="sample sentences from noise and label their novelty")
     g.add_argument("dir")
-    g.add_argument("--num", type=int, default=16, help="number of samples (default 16)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--num", type=_count(1), default=16, help="number of samples (default 16)")
+    g.add_argument("--seed", type=_seed, default=0)
     g.add_argument("--greedy", action="store_true", help="argmax at every step instead of sampling")
-    g.add_argument("--steps-per-unit", type=int, default=STEPS_PER_UNIT)
+    g.add_argument("--steps-per-unit", type=_count(1), default=STEPS_PER_UNIT)
     g.set_defaults(func=cmd_generate)
 
     w = sub.add_parser("sweep", help="train and measure one model per N on nested subsets (resumable)")
     w.add_argument("--corpus", required=True, help="grammar, pydocs, or the path of a UTF-8 text file")
     w.add_argument("--sizes", type=_ints, required=True, help="comma-separated N, e.g. 16,32,64")
-    w.add_argument("--out", required=True, help="sweep directory (entries, index.json, sweep.csv)")
+    w.add_argument("--out", required=True,
+                   help="sweep directory (entries, index.json, sweep.csv); an existing sweep is resumed")
     w.add_argument("--no-projection", dest="projection", action="store_false",
                    help="skip the UMAP projections")
     add_train_options(w)
@@ -79,29 +86,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_train_options(p: argparse.ArgumentParser) -> None:
     d, m = TrainConfig(), ModelConfig(vocab_size=4)
-    p.add_argument("--steps", type=int, default=d.steps, help=f"optimisation steps (default {d.steps})")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--steps", type=_count(1), default=d.steps, help=f"optimisation steps (default {d.steps})")
+    p.add_argument("--seed", type=_seed, default=d.seed)
     p.add_argument("--objective", choices=["ce", "nelbo"], default=d.objective)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--d-model", type=int, default=m.d_model)
-    p.add_argument("--layers", type=int, default=m.n_layers)
-    p.add_argument("--heads", type=int, default=m.n_heads)
+    p.add_argument("--batch-size", type=_count(1), default=d.batch_size)
+    p.add_argument("--lr", type=_real, default=d.lr)
+    p.add_argument("--d-model", type=_count(1), default=m.d_model)
+    p.add_argument("--layers", type=_count(1), default=m.n_layers)
+    p.add_argument("--heads", type=_count(1), default=m.n_heads)
     p.add_argument("--half", action="store_true", help="store weights as fp16")
 
 
 def add_measure_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
     d = MeasureConfig()
-    p.add_argument(f"--{prefix}n-train", dest="n_train", type=int, default=d.n_train,
+    p.add_argument(f"--{prefix}n-train", dest="n_train", type=_count(1), default=d.n_train,
                    help="training examples measured")
-    p.add_argument(f"--{prefix}n-test", dest="n_test", type=int, default=d.n_test, help="test examples measured")
-    p.add_argument(f"--{prefix}trials", dest="trials", type=int, default=d.trials,
+    p.add_argument(f"--{prefix}n-test", dest="n_test", type=_count(0), default=d.n_test,
+                   help="test examples measured (0: none)")
+    p.add_argument(f"--{prefix}trials", dest="trials", type=_count(1), default=d.trials,
                    help="corruptions per example and level")
-    p.add_argument(f"--{prefix}levels", dest="levels", type=_floats, default=d.levels,
-                   help="comma-separated levels t")
-    p.add_argument(f"--{prefix}n-generate", dest="n_generate", type=int, default=d.n_generate)
-    p.add_argument(f"--{prefix}steps-per-unit", dest="steps_per_unit", type=int, default=d.steps_per_unit)
-    p.add_argument(f"--{prefix}seed", dest="measure_seed" if prefix else "seed", type=int, default=d.seed)
+    p.add_argument(f"--{prefix}levels", dest="levels", type=_levels, default=d.levels,
+                   help="comma-separated levels t in (0, 1]")
+    p.add_argument(f"--{prefix}n-generate", dest="n_generate", type=_count(0), default=d.n_generate,
+                   help="samples generated from noise (0: none)")
+    p.add_argument(f"--{prefix}steps-per-unit", dest="steps_per_unit", type=_count(1), default=d.steps_per_unit)
+    p.add_argument(f"--{prefix}seed", dest="measure_seed" if prefix else "seed", type=_seed, default=d.seed)
 
 
 def configs_from(args, vocab_size: int, seq_len: int) -> tuple[ModelConfig, TrainConfig]:
@@ -119,7 +128,7 @@ def measure_config_from(args) -> MeasureConfig:
                          seed=getattr(args, "measure_seed", args.seed))
 
 
-def train_one(corpus: corpus_lib.Corpus, n: int, out, args) -> float:
+def train_one(corpus: corpus_lib.Corpus, n: int, out, args, overwrite: bool = False) -> float:
     """Train on the first n sentences of ``corpus`` with a tqdm bar and save to ``out``; returns seconds."""
     model_cfg, train_cfg = configs_from(args, corpus.tokenizer.vocab_size, corpus.seq_len)
     bar = tqdm(total=train_cfg.steps, desc=f"train N={n}", unit="step", leave=False)
@@ -129,14 +138,18 @@ def train_one(corpus: corpus_lib.Corpus, n: int, out, args) -> float:
         bar.set_postfix(loss=f"{loss:.3f}")
         bar.refresh()
 
-    seconds = train_entry(corpus, n, out, model_cfg, train_cfg, half=args.half, progress=progress)
-    bar.close()
+    try:
+        seconds = train_entry(corpus, n, out, model_cfg, train_cfg, half=args.half, progress=progress,
+                              overwrite=overwrite)
+    finally:
+        bar.close()
     return seconds
 
 
 def cmd_train(args) -> int:
-    corpus = corpus_lib.load_corpus(args.corpus)
-    seconds = train_one(corpus, args.n, args.out, args)
+    with outputs.claim(args.out, outputs.CHECKPOINT, overwrite=args.overwrite):  # refuse before any work
+        corpus = corpus_lib.load_corpus(args.corpus)
+        seconds = train_one(corpus, args.n, args.out, args, overwrite=args.overwrite)
     b = checkpoint.load(args.out)
     print(f"trained N={args.n} on {corpus.name} in {seconds:.1f} s "
           f"({b.model.n_params():,} parameters, final loss {b.loss_history[-1][1]:.4f}) -> {args.out}")
@@ -172,6 +185,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    outputs.check(args.out, outputs.SWEEP)  # refuse before any work
     corpus = corpus_lib.load_corpus(args.corpus)
     run_sweep_cli(corpus, args.sizes, args.out, args)
     print(f"sweep of {corpus.name} -> {args.out}")
@@ -181,6 +195,7 @@ def cmd_sweep(args) -> int:
 def run_sweep_cli(corpus, sizes, out, args):
     """A sweep with a tqdm bar over sizes and one over the training steps of the current size."""
     model_cfg, train_cfg = configs_from(args, corpus.tokenizer.vocab_size, corpus.seq_len)
+    outputs.check(out, outputs.SWEEP)  # refuse before drawing any progress bar
     outer = tqdm(total=len(sizes), desc=f"sweep {corpus.name}", unit="model")
     inner = tqdm(total=train_cfg.steps, unit="step", leave=False)
 
@@ -206,6 +221,7 @@ def run_sweep_cli(corpus, sizes, out, args):
 
 def cmd_zoo(args) -> int:
     """Both shipped sweeps with the shipped settings (ZOO_SWEEPS), fp16 weights."""
+    outputs.check(args.out, outputs.SWEEP)  # refuse before any work
     start = time.perf_counter()
     for spec, (sizes, options) in ZOO_SWEEPS.items():
         if args.only and spec != args.only:
@@ -217,15 +233,47 @@ def cmd_zoo(args) -> int:
     return 0
 
 
+def _count(low: int, high: int = 10**9):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high:,}, got {value}")
+        return value
+    return parse
+
+
+_seed = _count(0, MAX_SEED)
+
+
+def _real(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _ints(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    """Comma-separated training-set sizes N >= 1, at least one."""
+    parse = _count(1)
+    sizes = [parse(x.strip()) for x in text.split(",") if x.strip()]
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"expected comma-separated sizes such as 16,64,256, got {text!r}")
+    return sizes
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+def _levels(text: str) -> tuple[float, ...]:
+    """Comma-separated corruption levels t in (0, 1], at least one; returned sorted and distinct."""
+    levels = [_real(x.strip()) for x in text.split(",") if x.strip()]
+    if not levels:
+        raise argparse.ArgumentTypeError(f"expected comma-separated levels such as 0.1,0.25,0.5, got {text!r}")
+    bad = [t for t in levels if not 0 < t <= 1]
+    if bad:
+        raise argparse.ArgumentTypeError(f"levels must be in (0, 1], got {bad[0]:g}")
+    return tuple(sorted(set(levels)))

@@ -38,10 +38,18 @@ class MeasureConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if not all(0 < t <= 1 for t in self.levels) or list(self.levels) != sorted(set(self.levels)):
+        if not self.levels:
+            raise ValueError("levels must hold at least one level t in (0, 1]")
+        if not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in self.levels) \
+                or list(self.levels) != sorted(set(self.levels)):
             raise ValueError(f"levels must be increasing values in (0, 1], got {self.levels}")
-        if self.trials < 1 or self.n_train < 1 or self.n_test < 0 or self.n_generate < 0:
-            raise ValueError("trials and n_train must be >= 1; n_test and n_generate >= 0")
+        if not all(isinstance(t, (int, float)) and 0 <= t <= 1 for t in self.entropy_levels):
+            raise ValueError(f"entropy_levels must be values in [0, 1], got {self.entropy_levels}")
+        for name, low in (("n_train", 1), ("n_test", 0), ("trials", 1), ("n_generate", 0),
+                          ("steps_per_unit", 1), ("gen_steps_per_unit", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 2**32 - 1:
+                raise ValueError(f"{name} must be an integer in [{low}, {2**32 - 1}], got {value!r}")
 
 
 @dataclass

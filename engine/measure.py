@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import torch
@@ -19,7 +21,7 @@ from .sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats
 from .tokenizer import content_mask
 
 LEVELS = (0.05, 0.1, 0.25, 0.5, 1.0)
-MEMORIZED_RATIO = 1 / 3
+MEMORIZED_RATIO = Fraction(1, 3)  # PROTOCOL §5: memorized when d1 / d2 < 1/3
 
 
 def recovery_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], levels=LEVELS,
@@ -42,7 +44,7 @@ def recovery_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], 
         zt = noise.sample_xt(x0, float(t), generator=generator)
         x_hat = torch.cat([denoise(model, zt[i:i + batch_size], float(t), noise, greedy=greedy,
                                    steps_per_unit=steps_per_unit, generator=generator).x_hat
-                           for i in range(0, len(zt), batch_size)])
+                           for i in range(0, len(zt), batch_size)] or [zt])
         frame = score(x0, zt, x_hat)
         frame.insert(0, "split", names)
         frame.insert(1, "example", example)
@@ -131,6 +133,10 @@ def entropy_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], l
                 "split": name, "example": np.repeat(np.arange(M), L), "t": float(t),
                 "position": np.tile(np.arange(L), M), "entropy": H.flatten().numpy(),
                 "content": content_mask(ids).flatten().numpy()}))
+    if not frames:
+        return pd.DataFrame({"split": pd.Series(dtype=str), "example": pd.Series(dtype=int),
+                             "t": pd.Series(dtype=float), "position": pd.Series(dtype=int),
+                             "entropy": pd.Series(dtype=float), "content": pd.Series(dtype=bool)})
     return pd.concat(frames, ignore_index=True)
 
 
@@ -151,6 +157,9 @@ def hamming_neighbours(samples: torch.Tensor, train_ids: torch.Tensor, chunk: in
     """Normalised Hamming distance of each sample (G, L) to its nearest and second-nearest training
     sequence (N, L): returns d1, d2 (G,) as float64 fractions of L (d2 = inf when N == 1) and the
     nearest index (G,)."""
+    if len(samples) == 0:
+        empty = torch.zeros(0, dtype=torch.float64)
+        return empty, empty.clone(), torch.zeros(0, dtype=torch.long)
     h1s, h2s, idx = [], [], []
     for i in range(0, len(samples), chunk):
         d = (samples[i:i + chunk, None, :] != train_ids[None, :, :]).sum(-1)             # (g, N)
@@ -173,7 +182,8 @@ def novelty_table(samples: torch.Tensor, train_ids: torch.Tensor, oracle=None, t
     d1, d2, twin = hamming_neighbours(samples, train_ids)
     L = samples.shape[1]
     h1, h2 = torch.round(d1 * L), torch.round(torch.nan_to_num(d2, posinf=-1.0) * L)
-    memorized = (h1 == 0) | ((h2 > 0) & (3 * h1 < h2))
+    r = MEMORIZED_RATIO   # compared on integer counts: h1 / h2 < p / q  <=>  q h1 < p h2, exactly
+    memorized = (h1 == 0) | ((h2 > 0) & (r.denominator * h1 < r.numerator * h2))
     valid = [oracle(r) for r in samples.tolist()] if oracle else [None] * len(samples)
     category = ["memorized" if m else ("novel" if v is None else ("novel-valid" if v else "spurious"))
                 for m, v in zip(memorized.tolist(), valid)]

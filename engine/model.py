@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .noise import check_ids
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -43,6 +45,25 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MAX_PARAMS = 64 * 1024 * 1024  # 256 MiB of fp32 weights: far above any Basin Explorer model
+
+
+def param_count(cfg: ModelConfig) -> int:
+    """Parameters of the Denoiser ``cfg`` describes, counted without allocating it (meta device)."""
+    with torch.device("meta"):
+        return Denoiser(cfg).n_params()
+
+
+def check_size(cfg: ModelConfig) -> int:
+    """The parameter count, or ValueError when it exceeds MAX_PARAMS (``engine.load`` refuses those)."""
+    count = param_count(cfg)
+    if count > MAX_PARAMS:
+        raise ValueError(f"a model with d_model {cfg.d_model}, {cfg.n_layers} layers and {cfg.vocab_size} "
+                         f"tokens has {count:,} parameters; Basin Explorer loads at most {MAX_PARAMS:,}. "
+                         "Use a smaller --d-model or fewer --layers")
+    return count
 
 
 class TanhGELU(nn.Module):
@@ -127,10 +148,15 @@ class Denoiser(nn.Module):
         return torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1)
 
     def forward(self, xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if not isinstance(xt, torch.Tensor) or xt.dim() != 2:
+            raise ValueError(f"xt must be a (B, L) tensor of token ids, got {getattr(xt, 'shape', type(xt))}")
         B, L = xt.shape
         if L != self.cfg.seq_len:
             raise ValueError(f"model expects sequences of length {self.cfg.seq_len}, got {L}")
+        check_ids(xt, self.cfg.vocab_size, "xt")
         t = torch.as_tensor(t, dtype=torch.float32, device=xt.device).expand(B)
+        if not bool(torch.isfinite(t).all()) or bool((t < 0).any()) or bool((t > 1).any()):
+            raise ValueError("t must be in [0, 1] (the diffusion time), got values outside it")
         if not torch.is_grad_enabled() and bool((t == t[0]).all()):
             t = t[:1]  # one level for the whole batch (every denoising step): condition once
         c = self.time(self.time_features(t))                           # (B or 1, d)

@@ -27,6 +27,12 @@ class UniformNoise:
     V: int
     eps: float = 1e-3
 
+    def __post_init__(self):
+        if not isinstance(self.V, int) or isinstance(self.V, bool) or self.V < 2:
+            raise ValueError(f"V must be an integer >= 2, got {self.V!r}")
+        if not isinstance(self.eps, (int, float)) or isinstance(self.eps, bool) or not 0 < self.eps < 1:
+            raise ValueError(f"eps must be a number in (0, 1), got {self.eps!r}")
+
     def alpha(self, t: torch.Tensor | float) -> torch.Tensor:
         """alpha_t = 1 - (1 - eps) t: probability that a token is untouched at time t."""
         return 1.0 - (1.0 - self.eps) * torch.as_tensor(t, dtype=torch.float64)
@@ -50,8 +56,14 @@ class UniformNoise:
         """Draw z_t ~ q(z_t | x0): each position independently, with probability 1 - alpha_t, is replaced
         by a token drawn uniformly from all V tokens (which may equal the original).
 
-        x0: LongTensor (B, L); t: scalar or (B,). Returns LongTensor (B, L).
+        x0: LongTensor (B, L); t: scalar or (B,), in [0, 1]. Returns LongTensor (B, L).
         """
+        check_ids(x0, self.V, "x0")
+        t_ = torch.as_tensor(t, dtype=torch.float64)
+        if t_.dim() > 1 or (t_.dim() == 1 and len(t_) != len(x0)):
+            raise ValueError(f"t must be a scalar or one level per row ({len(x0)},), got shape {tuple(t_.shape)}")
+        if not bool(torch.isfinite(t_).all()) or bool((t_ < 0).any()) or bool((t_ > 1).any()):
+            raise ValueError(f"t must be in [0, 1], got {t_.tolist() if t_.dim() else float(t_)}")
         alpha_t = self.alpha(t).to(x0.device)
         if alpha_t.dim() == 1:
             alpha_t = alpha_t[:, None]
@@ -80,6 +92,16 @@ class UniformNoise:
         numer = x * (alpha_s - alpha_t) + (1.0 - alpha_ts) * (1.0 - alpha_s) / V
         numer.scatter_add_(-1, zt.unsqueeze(-1), V * alpha_t * x_at_zt + (alpha_ts - alpha_t))
         return numer.div_(V * alpha_t * x_at_zt + 1.0 - alpha_t)
+
+
+def check_ids(ids, V: int, name: str = "ids") -> None:
+    """TypeError unless ``ids`` is an integer tensor; ValueError unless every id is in [0, V)."""
+    if not isinstance(ids, torch.Tensor) or ids.dtype not in (torch.int64, torch.int32):
+        what = ids.dtype if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise TypeError(f"{name} must be a LongTensor of token ids, got {what}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= V):
+        raise ValueError(f"{name} holds token ids outside the vocabulary [0, {V}): "
+                         f"min {int(ids.min())}, max {int(ids.max())}")
 
 
 def _expand(a: torch.Tensor, dims: int) -> torch.Tensor:

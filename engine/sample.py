@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .noise import UniformNoise
+from .noise import UniformNoise, check_ids
 
 T_MIN = 1e-5
 STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
@@ -40,6 +40,8 @@ def time_grid(t0: float, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_
     """Uniform grid from t0 down to t_min with ceil(t0 · steps_per_unit) steps (at least one)."""
     if not t_min < t0 <= 1.0:
         raise ValueError(f"t0 must be in ({t_min}, 1], got {t0}")
+    if not isinstance(steps_per_unit, int) or isinstance(steps_per_unit, bool) or steps_per_unit < 1:
+        raise ValueError(f"steps_per_unit must be a positive integer, got {steps_per_unit!r}")
     n = max(1, math.ceil(round(t0 * steps_per_unit, 9)))  # round: 0.07 * 100 = 7.000000000000001
     return torch.linspace(t0, t_min, n + 1, dtype=torch.float64)
 
@@ -63,6 +65,9 @@ def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformN
         this size, one after the other, so that the activations of a step stay in the CPU's cache.
         None: CHUNK on the CPU, the whole batch at once on an accelerator.
     """
+    check_ids(zt, noise.V, "zt")
+    if zt.dim() != 2:
+        raise ValueError(f"zt must be (B, L), got shape {tuple(zt.shape)}")
     if chunk is None:
         chunk = CHUNK if next(model.parameters()).device.type == "cpu" else max(1, len(zt))
     if chunk < 1:
@@ -70,6 +75,11 @@ def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformN
     was_training = model.training
     model.eval()
     times = time_grid(t0, steps_per_unit, t_min)
+    if len(zt) == 0:  # an empty batch has an empty result
+        empty = torch.empty((len(times) + 1, 0, zt.shape[1]), dtype=torch.long)
+        return Trajectory(x_hat=zt.new_empty((0, zt.shape[1])).cpu(), times=times,
+                          tokens=empty if return_trajectory else None,
+                          entropy=torch.empty((len(times), 0, zt.shape[1])) if return_trajectory else None)
     try:
         parts = [_walk(model, zt[i:i + chunk], times, noise, greedy, generator, return_trajectory)
                  for i in range(0, len(zt), chunk)]
@@ -125,6 +135,8 @@ def generate(model: torch.nn.Module, n: int, noise: UniformNoise, seq_len: int, 
              generator: torch.Generator | None = None, greedy: bool = False,
              steps_per_unit: int = STEPS_PER_UNIT) -> torch.Tensor:
     """Generation from scratch: denoise from t0 = 1 starting at uniform random tokens. Returns (n, L)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"the number of samples must be a non-negative integer, got {n!r}")
     z1 = torch.randint(0, noise.V, (n, seq_len), generator=generator,
                        device=generator.device if generator is not None else "cpu")
     return denoise(model, z1, 1.0, noise, greedy=greedy, steps_per_unit=steps_per_unit,

@@ -7,6 +7,9 @@ Layout of a sweep directory (the model zoo in ``assets/zoo`` is one)::
     DIR/<corpus>/sweep.csv             the results table: one row per N × split × level
 
 Resumable: a size whose checkpoint loads is not retrained, one whose summary exists is not re-measured.
+The sweep folder carries the marker ``outputs.SWEEP_MARKER``; a folder that is neither new, empty nor
+a sweep is refused before any work (``outputs.claim``), and so is an entry place that holds anything
+but a checkpoint.
 """
 from __future__ import annotations
 
@@ -18,13 +21,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import atomic, checkpoint
+from . import atomic, checkpoint, outputs
 from .corpus import Corpus, oracle_for
 from .evaluation import Evaluation, MeasureConfig, evaluate, load_evaluation, save_evaluation
 from .model import ModelConfig
 from .projection import projection_table
 from .sample import T_MIN
-from .train import TrainConfig, default_device, train
+from .train import TrainConfig, check_fits, default_device, train
 from .zoo import INDEX, entry_dir, read_index, results_table, slug, update_index  # noqa: F401 (re-exported)
 
 def run_sweep(corpus: Corpus, sizes: list[int], root: str | os.PathLike, model_cfg: ModelConfig,
@@ -36,14 +39,30 @@ def run_sweep(corpus: Corpus, sizes: list[int], root: str | os.PathLike, model_c
     on_size(n, stage) is told each stage ("train", "measure", "project", "done") for progress display.
     """
     sizes = sorted(set(sizes))
-    for n in sizes:
-        corpus.subset(n)  # fail early on an N larger than the pool
-    root = Path(root)
+    if not sizes:
+        raise ValueError("no training-set sizes given: pass at least one N, e.g. --sizes 16,64")
+    with outputs.claim(root, outputs.SWEEP) as root:
+        for n in sizes:
+            corpus.subset(n)  # fail early on an N larger than the pool
+            path = entry_dir(root, corpus.name, n)
+            if not _loads(path):
+                outputs.check(path, outputs.CHECKPOINT, overwrite=True)  # nothing foreign in the way
+        if not (root / outputs.SWEEP_MARKER).exists():
+            atomic.write_text(root / outputs.SWEEP_MARKER, "Basin Explorer sweep: entries may be replaced\n")
+    # one writer per corpus of a sweep; sweeps of two corpora may share the folder (index.json has its lock)
+    with outputs.lock(root / slug(corpus.name)):
+        return _run(corpus, sizes, root, model_cfg, train_cfg, measure_cfg, half, projection,
+                    on_train_progress, on_size)
+
+
+def _run(corpus, sizes, root, model_cfg, train_cfg, measure_cfg, half, projection, on_train_progress,
+         on_size) -> pd.DataFrame:
     for n in sizes:
         path = entry_dir(root, corpus.name, n)
         if not _loads(path):
             _report(on_size, n, "train")
-            train_entry(corpus, n, path, model_cfg, train_cfg, half=half, progress=on_train_progress)
+            train_entry(corpus, n, path, model_cfg, train_cfg, half=half, progress=on_train_progress,
+                        overwrite=True)
         if not (path / "measure" / "summary.json").exists():
             _report(on_size, n, "measure")
             measure_entry(path, measure_cfg)
@@ -59,19 +78,26 @@ def run_sweep(corpus: Corpus, sizes: list[int], root: str | os.PathLike, model_c
 
 def train_entry(corpus: Corpus, n: int, path: str | os.PathLike, model_cfg: ModelConfig,
                 train_cfg: TrainConfig, *, half: bool = False, progress: Callable | None = None,
-                on_trained: Callable[[], None] | None = None, extra: dict | None = None) -> float:
+                on_trained: Callable[[], None] | None = None, extra: dict | None = None,
+                overwrite: bool = False) -> float:
     """Train on the first n sentences of ``corpus`` and save the checkpoint at ``path`` (atomically).
+
+    Refused before training (ValueError) when N does not fit the corpus, the model is larger than
+    ``engine.load`` accepts or needs more memory than is free, or ``path`` may not be written
+    (``outputs.check``; ``overwrite`` allows replacing a checkpoint).
 
     ``on_trained()`` runs after training and before anything is written (the app stops a cancelled
     run there). Returns the training time in seconds, also stored in meta.json's ``extra``."""
+    outputs.check(path, outputs.CHECKPOINT, overwrite=overwrite)
     train_ids, test_ids = corpus.encode(corpus.subset(n)), corpus.encode(corpus.test)
+    check_fits(model_cfg, train_cfg)
     start = time.perf_counter()
     model, history = train(train_ids, model_cfg, train_cfg, progress=progress)
     seconds = time.perf_counter() - start
     if on_trained is not None:
         on_trained()
     checkpoint.save(path, model, corpus.tokenizer, train_ids, test_ids, train_cfg, corpus.name,
-                    loss_history=history, half=half,
+                    loss_history=history, half=half, overwrite=overwrite,
                     extra={"device": str(default_device()), "train_seconds": round(seconds, 2), **(extra or {})})
     return seconds
 

@@ -129,13 +129,17 @@ def _decode(data: bytes) -> str:
 
 
 def _one_sentence_per_line(lines: list[str], seq_len: int) -> bool:
-    """Whether most non-empty lines end in sentence punctuation or are short (<= seq_len // 2 tokens).
+    """Whether the lines are the sentences: most non-empty lines end in sentence punctuation or are
+    short (<= seq_len // 2 tokens), or the text has hardly any sentence punctuation at all (fewer
+    sentence ends than one per four lines: lists, lyrics, lines of emoji or of CJK text).
 
-    Hard-wrapped prose fails this test: its lines are long and mostly stop mid-sentence.
+    Hard-wrapped prose fails both tests: its lines are long, mostly stop mid-sentence, and its
+    sentences end inside lines.
     """
     sentence_like = sum(bool(_LINE_END.search(line)) or len(split_words(line)) <= seq_len // 2
                         for line in lines)
-    return 2 * sentence_like >= len(lines)
+    ends = sum(len(_END.findall(line)) for line in lines)
+    return 2 * sentence_like >= len(lines) or 4 * ends < len(lines)
 
 
 def read_sentences(source: str | os.PathLike | bytes, *, seq_len: int = 16,

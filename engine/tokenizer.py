@@ -19,9 +19,15 @@ SPECIALS = (PAD, UNK, EOS)
 _WORD = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 
 
+# Invisible format characters (Unicode category Cf): soft hyphens and zero-width joiners vanish, the
+# rest (zero-width spaces, left-to-right / right-to-left marks, byte-order marks...) separate words.
+_VANISH = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060"), None)
+_FORMAT = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2061-\u2064\u2066-\u206f\ufeff]")
+
+
 def split_words(text: str) -> list[str]:
-    """Lower-case ``text`` and split it into word and punctuation tokens."""
-    return _WORD.findall(text.lower())
+    """Lower-case ``text`` and split it into word and punctuation tokens (format characters dropped)."""
+    return _WORD.findall(_FORMAT.sub(" ", text.translate(_VANISH)).lower())
 
 
 class WordTokenizer:
@@ -77,8 +83,14 @@ class WordTokenizer:
         return " ".join(out)
 
     def tokens(self, ids: Iterable[int]) -> list[str]:
-        """One string per id, specials included (for token grids)."""
-        return [self.itos[int(i)] for i in ids]
+        """One string per id, specials included (for token grids); ValueError for an id outside the vocabulary."""
+        out = []
+        for i in ids:
+            i = int(i)
+            if not 0 <= i < len(self.itos):
+                raise ValueError(f"token id {i} is outside the vocabulary [0, {len(self.itos)})")
+            out.append(self.itos[i])
+        return out
 
     def to_dict(self) -> dict:
         return {"type": "word", "words": self.itos[len(SPECIALS):]}

@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .losses import OBJECTIVES
-from .model import Denoiser, ModelConfig
+from .model import Denoiser, ModelConfig, check_size
 from .noise import UniformNoise
 from .sample import T_MIN
+
+
+MAX_SEED = 2**32 - 1  # seeds are 32-bit everywhere (torch, numpy, the CLI), so messages stay simple
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,13 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.seed > MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, {MAX_SEED}], got {self.seed}")
         if not 1 <= self.steps <= 10_000_000:
             raise ValueError(f"steps must be a positive integer, got {self.steps}")
         if not 1 <= self.batch_size <= 65_536:
             raise ValueError(f"batch_size must be in [1, 65536], got {self.batch_size}")
-        if not 0 < self.lr < 1:
+        if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not 0 < self.lr < 1:
             raise ValueError(f"lr must be in (0, 1), got {self.lr}")
 
     def to_dict(self) -> dict:
@@ -53,6 +58,38 @@ Progress = Callable[[int, int, float], None]  # (step, total_steps, loss) — ma
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def memory_estimate(model_cfg: ModelConfig, cfg: TrainConfig) -> int:
+    """Bytes a training run needs, roughly: fp32 weights, gradients and AdamW's two moments (16 bytes
+    per parameter), plus the activations autograd keeps for one batch — per token and layer about
+    (10 + 2 mlp_ratio) d floats and the attention weights (heads × L), plus the logits and their
+    gradient (3 V floats per token)."""
+    m, B, L = model_cfg, cfg.batch_size, model_cfg.seq_len
+    per_token = m.n_layers * ((10 + 2 * m.mlp_ratio) * m.d_model + 2 * m.n_heads * L) + 3 * m.vocab_size
+    return 16 * check_size(model_cfg) + 4 * B * L * per_token
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_fits(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
+    """ValueError before any work when the model is larger than ``engine.load`` accepts or its training
+    would need more memory than this machine has free."""
+    need, free = memory_estimate(model_cfg, cfg), available_memory()
+    if free is not None and need > free:
+        raise ValueError(f"training this model needs about {need / 2**30:.1f} GiB of memory (weights, "
+                         f"optimizer and a batch of {cfg.batch_size}) but only {free / 2**30:.1f} GiB is "
+                         "free; use a smaller --batch-size, --d-model or fewer --layers")
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -73,6 +110,7 @@ def train(train_ids: torch.Tensor, model_cfg: ModelConfig, cfg: TrainConfig, *,
         raise ValueError(f"train_ids must be (N, {model_cfg.seq_len}), got {tuple(train_ids.shape)}")
     if len(train_ids) == 0:
         raise ValueError("cannot train on zero sequences")
+    check_fits(model_cfg, cfg)
     device = device or default_device()
     torch.manual_seed(cfg.seed)  # parameter initialisation
     model = Denoiser(model_cfg).to(device)

@@ -20,6 +20,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine import atomic, outputs
 from engine.corpus import Corpus
 from engine.evaluation import MeasureConfig
 from engine.model import ModelConfig
@@ -74,17 +75,20 @@ def train_and_measure(corpus: Corpus, settings: Settings, root: str | Path, *,
     """Train on the first N sentences of ``corpus``, then save, measure and index the run under
     ``root``; returns its directory. A run with the same corpus and N replaces the earlier one.
 
-    ValueError (before any training) when N does not fit the corpus. ``on_stage("measure")`` is
-    called once training is over and before anything is written."""
+    ValueError (before any training) when N does not fit the corpus, or ``root`` is not a folder this
+    project may write (``engine.outputs``: a user's folder, a file, a run busy elsewhere).
+    ``on_stage("measure")`` is called once training is over and before anything is written."""
     corpus.subset(settings.n)  # ValueError before any training when N does not fit
     model_cfg, train_cfg = settings.configs(corpus)
-    root = Path(root)
-    path = entry_dir(root, corpus.name, settings.n)
-    train_entry(corpus, settings.n, path, model_cfg, train_cfg, progress=progress,
-                on_trained=(lambda: on_stage("measure")) if on_stage is not None else None,
-                extra={"what_if": True, "size": settings.size})
-    measure(path, settings.measure)
-    update_index(root, corpus.name, settings.n, path)
+    with outputs.claim(root, outputs.SWEEP) as root:  # held while training: a stopped run writes nothing
+        path = entry_dir(root, corpus.name, settings.n)
+        train_entry(corpus, settings.n, path, model_cfg, train_cfg, progress=progress,
+                    on_trained=(lambda: on_stage("measure")) if on_stage is not None else None,
+                    extra={"what_if": True, "size": settings.size}, overwrite=True)
+        if not (root / outputs.SWEEP_MARKER).exists():
+            atomic.write_text(root / outputs.SWEEP_MARKER, "Basin Explorer what-if runs\n")
+        measure(path, settings.measure)
+        update_index(root, corpus.name, settings.n, path)
     return path
 
 

@@ -76,7 +76,7 @@ def test_save_replaces_and_leaves_no_temp_files(tmp_path, tiny_model):
     path = _save(tmp_path / "ck", tiny_model)
     torch.manual_seed(5)
     other = Denoiser(tiny_model.cfg)
-    save(path, other, TOK, _ids(2, 9), _ids(1, 9), TCFG, "second")
+    save(path, other, TOK, _ids(2, 9), _ids(1, 9), TCFG, "second", overwrite=True)
     b = load(path)
     assert b.corpus == "second" and b.n == 2
     assert torch.equal(_logits(b.model), _logits(other))
@@ -98,7 +98,7 @@ def test_failed_save_keeps_the_old_checkpoint(tmp_path, tiny_model, monkeypatch)
     monkeypatch.setattr(checkpoint, "save_file", broken)
     torch.manual_seed(5)
     with pytest.raises(OSError):
-        save(path, Denoiser(tiny_model.cfg), TOK, _ids(2, 9), _ids(1, 9), TCFG, "second")
+        save(path, Denoiser(tiny_model.cfg), TOK, _ids(2, 9), _ids(1, 9), TCFG, "second", overwrite=True)
     assert len(calls) == 2
     assert os.listdir(tmp_path) == ["ck"]
     assert load(path).corpus == "unit-test"
@@ -116,19 +116,20 @@ class _Payload:
         return (open, (self.marker, "w"))
 
 
-def _expect_value_error(path):
+def _expect_value_error(path, fragment: str) -> str:
+    """load(path) raises ValueError whose message contains ``fragment``."""
     with pytest.raises(ValueError) as info:
         load(path)
-    assert str(info.value)
+    assert fragment in str(info.value)
     return str(info.value)
 
 
 def test_load_refuses_missing_and_non_directories(tmp_path):
-    _expect_value_error(tmp_path / "nope")
+    _expect_value_error(tmp_path / "nope", "is not a checkpoint directory")
     (tmp_path / "file").write_text("hello")
-    _expect_value_error(tmp_path / "file")
+    _expect_value_error(tmp_path / "file", "is not a checkpoint directory")
     (tmp_path / "empty").mkdir()
-    assert "meta.json" in _expect_value_error(tmp_path / "empty")
+    _expect_value_error(tmp_path / "empty", "meta.json is missing")
 
 
 def _edit_meta(path, edit):
@@ -137,9 +138,19 @@ def _edit_meta(path, edit):
     (path / "meta.json").write_text(json.dumps(meta))
 
 
-@pytest.mark.parametrize("case", ["not-json", "binary", "list", "other-format", "other-version", "no-model-config",
-                                  "unknown-field", "bad-vocab", "tokenizer-size", "tokenizer-junk", "n-string",
-                                  "n-mismatch", "history-junk", "train-config-bad"])
+META_FRAGMENTS = {"not-json": "is not valid JSON", "binary": "is not valid JSON",
+                  "list": "was not written by Basin Explorer", "other-format": "was not written by Basin Explorer",
+                  "other-version": "has checkpoint version 99", "no-model-config": "'model_config'",
+                  "unknown-field": "unknown ModelConfig fields ['flux_capacitor']",
+                  "bad-vocab": "vocab_size must be an integer in [4, 1000000], got 2",
+                  "tokenizer-size": "tokenizer has 8 tokens but the model expects 7",
+                  "tokenizer-junk": "is not a word tokenizer", "n-string": "'n' must be an integer",
+                  "n-mismatch": "meta.json says N = 5 but data.safetensors holds 6",
+                  "history-junk": "'loss_history' entries must be [step, loss] pairs",
+                  "train-config-bad": "objective must be one of"}
+
+
+@pytest.mark.parametrize("case", sorted(META_FRAGMENTS))
 def test_load_refuses_bad_meta(ckpt, case):
     meta_path = ckpt / "meta.json"
     if case == "not-json":
@@ -170,16 +181,16 @@ def test_load_refuses_bad_meta(ckpt, case):
         _edit_meta(ckpt, lambda m: m.update(loss_history=[[1]]))
     elif case == "train-config-bad":
         _edit_meta(ckpt, lambda m: m["train_config"].update(objective="mse"))
-    _expect_value_error(ckpt)
+    _expect_value_error(ckpt, META_FRAGMENTS[case])
 
 
 def test_load_refuses_bad_weights(ckpt, tiny_model, tmp_path):
     w = ckpt / "model.safetensors"
     good = w.read_bytes()
 
-    def refused(data: bytes):
+    def refused(data: bytes, fragment="is not a readable safetensors file"):
         w.write_bytes(data)
-        msg = _expect_value_error(ckpt)
+        msg = _expect_value_error(ckpt, fragment)
         w.write_bytes(good)
         load(ckpt)        # the restored file loads again: the failure was the corruption
         return msg
@@ -191,41 +202,45 @@ def test_load_refuses_bad_weights(ckpt, tiny_model, tmp_path):
     header = b'{"x":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}'
     refused(struct.pack("<Q", len(header)) + header + bytes(16))           # claims far more data than it has
     sd = {k: v.clone() for k, v in tiny_model.state_dict().items()}
-    for key, bad in (("head.weight", torch.zeros(8, 16)),                   # wrong shape
-                     ("head.weight", torch.zeros(7, 16, dtype=torch.int32)),  # not floating point
-                     ("head.weight", torch.full((7, 16), float("nan")))):     # not finite
-        save_file({**sd, key: bad}, str(tmp_path / "w.safetensors"))
-        assert key in refused((tmp_path / "w.safetensors").read_bytes())
+    for bad, fragment in ((torch.zeros(8, 16), "has shape (8, 16), expected (7, 16)"),
+                          (torch.zeros(7, 16, dtype=torch.int32), "is stored as torch.int32"),
+                          (torch.zeros(7, 16, dtype=torch.float64), "is stored as torch.float64"),
+                          (torch.full((7, 16), float("nan")), "contains NaN or inf")):
+        save_file({**sd, "head.weight": bad}, str(tmp_path / "w.safetensors"))
+        assert "head.weight" in refused((tmp_path / "w.safetensors").read_bytes(), fragment)
     save_file({k: v for k, v in sd.items() if k != "head.bias"}, str(tmp_path / "w.safetensors"))
-    refused((tmp_path / "w.safetensors").read_bytes())                     # missing tensor
+    refused((tmp_path / "w.safetensors").read_bytes(), "missing ['head.bias']")
     save_file({**sd, "extra": torch.zeros(1)}, str(tmp_path / "w.safetensors"))
-    refused((tmp_path / "w.safetensors").read_bytes())                     # unexpected tensor
+    refused((tmp_path / "w.safetensors").read_bytes(), "unexpected ['extra']")
     import io
     buf = io.BytesIO()
     torch.save(sd, buf)
-    refused(buf.getvalue())                                                # a torch pickle archive
+    refused(buf.getvalue())                                                # a torch pickle archive (zip)
 
 
 def test_load_refuses_bad_data(ckpt, tmp_path):
     d = ckpt / "data.safetensors"
     good = d.read_bytes()
+    outside, shape = "has token ids outside the vocabulary", "must be an integer tensor (M, 5)"
     cases = [
-        {"train_ids": torch.full((6, 5), 7, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)},
-        {"train_ids": torch.full((6, 5), -1, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)},
-        {"train_ids": torch.zeros(6, 5, dtype=torch.int16), "test_ids": torch.full((3, 5), 100, dtype=torch.int32)},
-        {"train_ids": torch.zeros(6, 4, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)},
-        {"train_ids": torch.zeros(6, 5), "test_ids": torch.zeros(3, 5, dtype=torch.int16)},
-        {"train_ids": torch.zeros(6, 5, dtype=torch.int16)},
-        {"train_ids": torch.zeros(5, 5, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)},
+        ({"train_ids": torch.full((6, 5), 7, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)}, outside),
+        ({"train_ids": torch.full((6, 5), -1, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)}, outside),
+        ({"train_ids": torch.zeros(6, 5, dtype=torch.int16), "test_ids": torch.full((3, 5), 100, dtype=torch.int32)}, outside),
+        ({"train_ids": torch.zeros(6, 4, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)}, shape),
+        ({"train_ids": torch.zeros(6, 5), "test_ids": torch.zeros(3, 5, dtype=torch.int16)}, shape),
+        ({"train_ids": torch.zeros(6, 5, dtype=torch.bool), "test_ids": torch.zeros(3, 5, dtype=torch.int16)}, shape),
+        ({"train_ids": torch.zeros(6, 5, dtype=torch.int16)}, "'test_ids' must be"),
+        ({"train_ids": torch.zeros(5, 5, dtype=torch.int16), "test_ids": torch.zeros(3, 5, dtype=torch.int16)},
+         "meta.json says N = 6 but data.safetensors holds 5"),
     ]
-    for tensors in cases:
+    for tensors, fragment in cases:
         save_file(tensors, str(tmp_path / "d.safetensors"))
         d.write_bytes((tmp_path / "d.safetensors").read_bytes())
-        _expect_value_error(ckpt)
+        _expect_value_error(ckpt, fragment)
     d.write_bytes(good[:-10])
-    _expect_value_error(ckpt)
+    _expect_value_error(ckpt, "is not a readable safetensors file")
     d.unlink()
-    _expect_value_error(ckpt)
+    _expect_value_error(ckpt, "data.safetensors is missing")
 
 
 def test_load_never_unpickles(ckpt, tmp_path, monkeypatch):
@@ -233,7 +248,7 @@ def test_load_never_unpickles(ckpt, tmp_path, monkeypatch):
     for name in ("model.safetensors", "data.safetensors"):
         original = (ckpt / name).read_bytes()
         (ckpt / name).write_bytes(pickle.dumps({"weights": _Payload(marker)}))
-        _expect_value_error(ckpt)
+        _expect_value_error(ckpt, "is not a readable safetensors file")
         assert not marker.exists()
         (ckpt / name).write_bytes(original)
     # the payload is live: unpickling an identical one does create its marker
@@ -257,7 +272,7 @@ def test_load_never_unpickles(ckpt, tmp_path, monkeypatch):
 @pytest.mark.parametrize("field,value", [("vocab_size", 7.0), ("seq_len", 5.5), ("n_heads", 0), ("d_model", -16)])
 def test_load_bad_model_sizes_raise_value_error(ckpt, field, value):
     _edit_meta(ckpt, lambda m: m["model_config"].update({field: value}))
-    _expect_value_error(ckpt)
+    _expect_value_error(ckpt, f"{field} must be an integer")
 
 
 @pytest.mark.parametrize("field", ["n", "seed"])
@@ -266,19 +281,19 @@ def test_load_infinite_counts_raise_value_error(ckpt, field):
     meta = json.loads(text)
     (ckpt / "meta.json").write_text(text.replace(f'"{field}": {meta[field]}', f'"{field}": 1e999'))
     assert json.loads((ckpt / "meta.json").read_text())[field] == float("inf")
-    _expect_value_error(ckpt)
+    assert field in _expect_value_error(ckpt, "must be a")
 
 
 def test_load_deeply_nested_meta_raises_value_error(ckpt):
     (ckpt / "meta.json").write_text("[" * 100_000 + "]" * 100_000)
-    _expect_value_error(ckpt)
+    _expect_value_error(ckpt, "is not valid JSON")
 
 
 def test_load_float8_weights_raise_value_error(ckpt, tiny_model, tmp_path):
     sd = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     sd["head.weight"] = sd["head.weight"].to(torch.float8_e4m3fn)
     save_file(sd, str(ckpt / "model.safetensors"))
-    _expect_value_error(ckpt)
+    _expect_value_error(ckpt, "is stored as torch.float8_e4m3fn")
 
 
 # ---------------------------------------------------------------- training determinism
