@@ -2,7 +2,8 @@
 diffusion language models (``streamlit run streamlit_app.py``).
 
 The entry script only sets the page up, registers the pages (``explorer.widgets.PAGES``), honours a
-``?page=...`` link once, writes the shared selection into the URL and runs the chosen page.
+``?page=...`` link once, writes the shared selection into the URL, says in the sidebar which values of
+the link it had to ignore, and runs the chosen page.
 """
 import streamlit as st
 
@@ -12,8 +13,10 @@ st.set_page_config(page_title="Basin Explorer", page_icon=":material/blur_on:", 
 
 page = st.navigation(widgets.nav_pages())
 current = page.url_path or widgets.PAGES[0][2]
-wanted = state.url_page()
-if wanted and wanted != current and wanted in widgets.FILES:
+wanted = state.url_page(widgets.FILES)
+if wanted and wanted != current:
     widgets.go_to(wanted)
 state.sync_url(page=current)
+for note in state.url_notes():
+    st.sidebar.warning(note, icon=":material/link_off:")
 page.run()

@@ -26,12 +26,11 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # `python benchmarks/bench_app.py` from anywhere
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # `python benchmarks/bench_app.py` from anywhere
+
+from browser import CHROMIUM, launch  # noqa: E402  (tests/browser.py: the one Chromium set-up)
 
 ZOO = REPO / "assets" / "zoo"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHART = ".js-plotly-plot"
 H1 = '[data-testid="stMain"] h1'
@@ -121,7 +120,7 @@ def main() -> int:
         wait_health(url, proc)
         t_health = time.perf_counter() - t0
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             t_open = time.perf_counter()
             page.goto(url)

@@ -80,9 +80,14 @@ class Outcome:
 def encode_sentence(tokenizer: WordTokenizer, text: str, seq_len: int) -> tuple[list[int], list[str]]:
     """Fixed-length ids of a typed sentence and the words outside the vocabulary (they become <unk>).
 
-    ValueError (from the tokenizer) when the sentence is empty or does not fit ``seq_len``."""
+    ValueError when the sentence is empty or does not fit ``seq_len`` (from the tokenizer), or when
+    none of its words is in the vocabulary (the model would see nothing but ``<unk>``)."""
     ids = tokenizer.encode_fixed(text, seq_len)
-    unknown = [w for w in dict.fromkeys(split_words(text)) if w not in tokenizer.stoi]
+    words = split_words(text)
+    unknown = [w for w in dict.fromkeys(words) if w not in tokenizer.stoi]
+    if len(unknown) == len(set(words)):
+        raise ValueError("none of its words is in this model's vocabulary, so the model would see only "
+                         "`<unk>`; use words from its training sentences")
     return ids, unknown
 
 
@@ -145,6 +150,11 @@ def classify(x_hat: np.ndarray, x0: np.ndarray, train_ids: np.ndarray) -> Outcom
 def escape_markdown(text: str) -> str:
     """``text`` with every Markdown-active character backslash-escaped (shown literally by st.markdown)."""
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """``text`` cut to at most ``width`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def tokens_markdown(ids: np.ndarray, itos: list[str], marked: np.ndarray | None = None) -> str:

@@ -91,7 +91,8 @@ def sidebar() -> Entry:
     corpora = list(dict.fromkeys(index["corpus"]))
     if state.get("corpus") not in corpora:
         if state.get("corpus") != state.DEFAULTS["corpus"]:
-            st.sidebar.warning(f"Corpus '{state.get('corpus')}' is not in the zoo; showing '{corpora[0]}'.")
+            st.sidebar.warning(f"Corpus {state.literal(state.get('corpus'))} is not in the zoo; showing "
+                               f"'{corpora[0]}'.")
         state.update(corpus=corpora[0])
     corpus = bound_select("Corpus", corpora, "corpus", help="Which training corpus the models learned.")
     sizes = [int(n) for n in index.loc[index["corpus"] == corpus, "n"]]

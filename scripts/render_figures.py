@@ -15,16 +15,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from browser import launch  # noqa: E402  (tests/browser.py: the one Chromium set-up)
 from engine.measure import LEVELS  # noqa: E402
 from engine.sweep import read_index, results_table  # noqa: E402
 from explorer.figures import entropy_figure, recovery_by_n, transition_figure, transition_n  # noqa: E402
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 def page_html(corpus: str, results) -> str:
@@ -50,7 +48,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     corpora = sorted({e["corpus"] for e in read_index(args.zoo)})
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(pw)
         page = browser.new_page(viewport={"width": 1600, "height": 900})
         for corpus in corpora:
             html = Path(tmp) / f"{corpus}.html"

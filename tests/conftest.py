@@ -1,6 +1,10 @@
-"""Shared fixtures: a tiny untrained denoiser, fake models with known outputs, and a brute-force
-reference for the reverse posterior built from explicit V x V transition matrices (Bayes' rule)."""
+"""Shared fixtures: a tiny untrained denoiser, fake models with known outputs, a brute-force
+reference for the reverse posterior built from explicit V x V transition matrices (Bayes' rule), a
+binomial tolerance for Monte Carlo counts, and the tiny zoo the app tests run on."""
 from __future__ import annotations
+
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +13,7 @@ import torch
 from engine.model import Denoiser, ModelConfig
 
 TINY = ModelConfig(vocab_size=7, seq_len=5, d_model=16, n_layers=1, n_heads=2)
+SIGMAS = 5.0  # Monte Carlo tolerance in binomial standard deviations
 
 
 @pytest.fixture
@@ -74,3 +79,23 @@ def bayes_posterior(prior_x: np.ndarray, zt: int, t: float, s: float, V: int, ep
 @pytest.fixture
 def bayes():
     return bayes_posterior
+
+
+def binomial_within(count: int, n: int, p: float) -> bool:
+    """Whether ``count`` successes in ``n`` draws are within SIGMAS binomial standard deviations (+1)
+    of the expected n p."""
+    return abs(count - n * p) <= SIGMAS * math.sqrt(n * p * (1 - p)) + 1
+
+
+@pytest.fixture
+def binomial_ok():
+    return binomial_within
+
+
+@pytest.fixture(scope="session")
+def zoo(tmp_path_factory) -> Path:
+    """The tiny zoo (``tinyzoo.app_zoo``: grammar, N = 8 and 32), built once per test session for every
+    app test module (AppTest and the browser)."""
+    from tinyzoo import app_zoo  # the engine's training and sweep: only for the sessions that need them
+
+    return app_zoo(tmp_path_factory.mktemp("tiny_zoo") / "zoo")

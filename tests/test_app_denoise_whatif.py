@@ -1,10 +1,9 @@
-"""The Denoise and What-if pages under Streamlit's AppTest on a tiny zoo (no exception, the expected
+"""The Denoise and What-if pages under Streamlit's AppTest on the tiny zoo (no exception, the expected
 elements, errors instead of tracebacks for bad input), and the pure logic behind them
 (``explorer.trajectory``, ``explorer.runs``) against hand-built inputs and brute-force references."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,40 +21,12 @@ from engine.tokenizer import WordTokenizer
 from engine.train import TrainConfig
 from explorer import runs
 from explorer import trajectory as tj
-from tinyzoo import build_tiny_zoo
+from tinyzoo import one_thread
 
 REPO = Path(__file__).resolve().parent.parent
 DENOISE = str(REPO / "explorer" / "pages" / "denoise.py")
 WHATIF = str(REPO / "explorer" / "pages" / "whatif.py")
 C, W, F, B = tj.CORRECT, tj.WRONG, tj.FIXED, tj.BROKEN
-
-
-@contextmanager
-def one_thread():
-    """Run torch on one thread: as fast for these tiny models, and on a busy machine two threads that
-    spin-wait for each other can be a hundred times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def tiny_zoo_once(tmp_path_factory) -> Path:
-    """The tiny zoo (grammar, N = 8 and 32, no UMAP), built once per test session for every module
-    that asks (this one and test_browser.py)."""
-    root = tmp_path_factory.getbasetemp() / "tiny_zoo_denoise_whatif"
-    if not (root / ".complete").exists():
-        with one_thread():
-            build_tiny_zoo(root, projection=False)
-        (root / ".complete").touch()
-    return root
-
-
-@pytest.fixture(scope="session")
-def zoo(tmp_path_factory) -> Path:
-    return tiny_zoo_once(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -339,6 +310,8 @@ def test_encode_sentence():
         tj.encode_sentence(tok, "a " * 8, 8)
     with pytest.raises(ValueError, match="no words"):
         tj.encode_sentence(tok, "   ", 8)
+    with pytest.raises(ValueError, match="none of its words is in this model's vocabulary"):
+        tj.encode_sentence(tok, "Loudly, loudly!", 8)
 
 
 def test_run_with_an_oracle_model(oracle):

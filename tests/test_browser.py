@@ -19,12 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from test_app_denoise_whatif import tiny_zoo_once
+from browser import CHROMIUM, launch
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 START_TIMEOUT = 60      # seconds for the server to answer its health check
 RUN_TIMEOUT = 60_000    # ms for a page's script run to finish
 TRAIN_TIMEOUT = 180_000  # ms for the tiny what-if training and its measurement
@@ -44,10 +41,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(zoo, tmp_path_factory):
     """URL of a Streamlit server on the tiny zoo with an empty what-if directory; stopped afterwards."""
     _require_browser()
-    zoo = tiny_zoo_once(tmp_path_factory)
     runs = tmp_path_factory.mktemp("browser_runs")
     port = _free_port()
     log = tmp_path_factory.mktemp("browser_log") / "streamlit.log"
@@ -86,7 +82,7 @@ def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = launch(p)
         try:
             yield b
         finally:
@@ -169,6 +165,15 @@ def test_every_page_and_a_what_if_training(server, page, shots):
     assert_clean(page, "Denoise side by side")
     screenshot(page, shots, "denoise-side-by-side")
     lap("side by side")
+
+    # a bad value in a link's path form (AppTest cannot open one): a note, the default level, no traceback
+    page.goto(f"{url}/denoise?t=nan")
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    assert_clean(page, "Denoise with t=nan")
+    page.locator('[data-testid="stSidebar"]').get_by_text("Ignored t=nan from the link").wait_for()
+    page.get_by_text("Level t = 0.25.").wait_for()
+    lap("bad link")
 
     # What-if: a long training cancelled through the UI leaves nothing behind ...
     page.goto(f"{url}/what-if")

@@ -5,20 +5,11 @@ with binomial tolerances, and Bayes' rule evaluated by brute force on explicit V
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
 
 from engine.noise import UniformNoise
-
-SIGMAS = 5.0  # Monte Carlo tolerance in binomial standard deviations
-
-
-def _binomial_ok(count: int, n: int, p: float) -> bool:
-    return abs(count - n * p) <= SIGMAS * math.sqrt(n * p * (1 - p)) + 1
-
 
 @pytest.mark.parametrize("eps", [1e-3, 0.05])
 def test_alpha_schedule(eps):
@@ -65,7 +56,7 @@ def test_marginal_per_sequence_levels_and_chapman_kolmogorov():
 
 
 @pytest.mark.parametrize("t", [0.3, 0.8])
-def test_sample_xt_frequencies_match_marginal(t):
+def test_sample_xt_frequencies_match_marginal(t, binomial_ok):
     V, noise = 5, UniformNoise(5)
     B, L = 2000, 100                                            # 200k draws, 40k per x0 value
     x0 = (torch.arange(L) % V).repeat(B, 1)
@@ -76,12 +67,12 @@ def test_sample_xt_frequencies_match_marginal(t):
         drawn = zt[x0 == k]
         for v in range(V):
             p = a * (v == k) + (1 - a) / V
-            assert _binomial_ok(int((drawn == v).sum()), len(drawn), p), (k, v)
+            assert binomial_ok(int((drawn == v).sum()), len(drawn), p), (k, v)
     p_changed = (1 - a) * (1 - 1 / V)
-    assert _binomial_ok(int((zt != x0).sum()), zt.numel(), p_changed)
+    assert binomial_ok(int((zt != x0).sum()), zt.numel(), p_changed)
 
 
-def test_sample_xt_per_sequence_levels():
+def test_sample_xt_per_sequence_levels(binomial_ok):
     V, noise = 7, UniformNoise(7)
     B, L = 2000, 50
     x0 = torch.randint(0, V, (B, L), generator=torch.Generator().manual_seed(0))
@@ -90,7 +81,7 @@ def test_sample_xt_per_sequence_levels():
     for rows, level in ((slice(0, B // 2), 0.1), (slice(B // 2, B), 0.9)):
         a = 1 - (1 - 1e-3) * level
         changed = (zt[rows] != x0[rows])
-        assert _binomial_ok(int(changed.sum()), changed.numel(), (1 - a) * (1 - 1 / V)), level
+        assert binomial_ok(int(changed.sum()), changed.numel(), (1 - a) * (1 - 1 / V)), level
 
 
 def test_sample_xt_extremes():

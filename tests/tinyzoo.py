@@ -1,8 +1,13 @@
 """A tiny zoo for app tests: two grammar models (N = 8 and 32), a few training steps, small
-measurements, built once per test session into a temporary directory."""
+measurements. ``tests/conftest.py`` builds it once per test session (fixture ``zoo``)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
 
 from engine.corpus import grammar_corpus
 from engine.evaluation import MeasureConfig
@@ -13,6 +18,18 @@ from engine.train import TrainConfig
 SIZES = (8, 32)
 
 
+@contextmanager
+def one_thread():
+    """Run torch on one thread: as fast for these tiny models, and on a busy machine two threads that
+    spin-wait for each other can be a hundred times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def build_tiny_zoo(root: Path, projection: bool = True) -> Path:
     corpus = grammar_corpus()
     model_cfg = ModelConfig(vocab_size=corpus.tokenizer.vocab_size, seq_len=corpus.seq_len,
@@ -21,4 +38,18 @@ def build_tiny_zoo(root: Path, projection: bool = True) -> Path:
     measure_cfg = MeasureConfig(n_train=8, n_test=8, trials=2, levels=(0.1, 0.25, 0.5), n_generate=8,
                                 steps_per_unit=20)
     run_sweep(corpus, list(SIZES), root, model_cfg, train_cfg, measure_cfg, half=True, projection=projection)
+    return root
+
+
+def app_zoo(root: Path) -> Path:
+    """The tiny zoo without UMAP (its numba compile costs ~15 s): N = 32 gets a fabricated projection
+    table so that the Entropy map's projection view is exercised, N = 8 stays without one."""
+    with one_thread():
+        build_tiny_zoo(root, projection=False)
+    measure = root / "grammar" / "n00032" / "measure"
+    entropy = pd.read_parquet(measure / "entropy.parquet")
+    keys = entropy[entropy["position"] == 0][["split", "example"]].drop_duplicates()
+    rng = np.random.default_rng(0)
+    proj = keys.assign(**{c: rng.normal(size=len(keys)) for c in ("x_tok", "y_tok", "x_ent", "y_ent")})
+    proj.to_parquet(measure / "projection.parquet", index=False)
     return root

@@ -1,6 +1,7 @@
 """Watch one corrupted sentence being denoised: the corrupted seed, the trajectory as a token grid
 (animated), the model's entropy at each step, and where the run ended — back at x0, in another
 training sentence's basin, or somewhere new. Side by side, two models start from the very same seed."""
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,13 @@ def bound(key: str, name: str, value=None) -> dict:
     """Widget arguments that show the shared selection ``name`` (or ``value``) and write changes back."""
     st.session_state[key] = state.get(name) if value is None else value
     return dict(key=key, on_change=lambda: state.update(**{name: st.session_state[key]}))
+
+
+def slider_level(t: float) -> float:
+    """The shared level t as a value of the slider (0.01 .. 1 in steps of 0.01); the default level
+    for one that is not a finite number."""
+    t = float(t) if math.isfinite(t) else state.DEFAULTS["t"]
+    return min(max(round(t, 2), 0.01), 1.0)
 
 
 def kept(key: str, default) -> dict:
@@ -123,7 +131,8 @@ if source == "text":
         st.stop()
     if unknown:
         st.warning("Not in this model's vocabulary (each becomes `<unk>`, which the model never saw in a "
-                   f"sentence): {', '.join(f'“{tj.escape_markdown(w)}”' for w in unknown)}.", icon=":material/help:")
+                   f"sentence): {', '.join(f'“{tj.escape_markdown(tj.shorten(w))}”' for w in unknown)}.",
+                   icon=":material/help:")
 else:
     sentences = data.sentences(entry.path, source)
     if not sentences:
@@ -139,7 +148,7 @@ c1, c2, c3, c4 = st.columns([3, 1, 1, 2])
 t = c1.slider("Corruption level t", 0.01, 1.0, step=0.01,
               help="The level of the forward process, not a share of tokens: each position is redrawn "
                    "uniformly with probability 1 - alpha_t (and may draw itself again).",
-              **bound("dn_t", "t", min(max(round(float(state.get("t")), 2), 0.01), 1.0)))
+              **bound("dn_t", "t", slider_level(state.get("t"))))
 seed = c2.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, **bound("dn_seed", "seed"))
 greedy = c3.radio("Steps", ["stochastic", "greedy"], **kept("dn_mode", "stochastic"),
                   help="stochastic: sample each reverse step; greedy: take its most likely value.") == "greedy"
