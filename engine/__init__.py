@@ -19,6 +19,8 @@ _EXPORTS = {
     "Corpus": "corpus", "load_corpus": "corpus",
     "Evaluation": "evaluation", "MeasureConfig": "evaluation", "evaluate": "evaluation",
     "load_evaluation": "evaluation", "save_evaluation": "evaluation",
+    "IdealGeneralizer": "ideal", "IdealMemorizer": "ideal", "ideal_generalizer": "ideal",
+    "ideal_memorizer": "ideal",
     "Denoiser": "model", "ModelConfig": "model", "UniformNoise": "noise",
     "Trajectory": "sample", "denoise": "sample", "generate": "sample",
     "WordTokenizer": "tokenizer", "TrainConfig": "train", "train": "train",
