@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import checkpoint, corpus as corpus_lib, outputs
+from . import checkpoint, corpus as corpus_lib, outputs, registry
 from .evaluation import MeasureConfig
 from .measure import novelty_table
 from .model import ModelConfig
@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("measure", help="measure a checkpoint; tables go to DIR/measure/")
     m.add_argument("dir")
+    m.add_argument("--only", type=_names, default=None, metavar="NAME[,NAME]",
+                   help="compute or back-fill only these tables (and what they need), keep the others; "
+                        f"the measurements: {', '.join(registry.names())}")
     add_measure_options(m)
     m.set_defaults(func=cmd_measure)
 
@@ -158,16 +161,30 @@ def cmd_train(args) -> int:
 
 def cmd_measure(args) -> int:
     start = time.perf_counter()
-    ev = measure_entry(args.dir, measure_config_from(args))
+    bar = tqdm(total=1, desc="measure", unit="table", leave=False)
+
+    def progress(name, i, count):
+        bar.total = count
+        bar.n = i
+        bar.set_description(f"measure {name}")
+        bar.refresh()
+
+    try:
+        ev = measure_entry(args.dir, measure_config_from(args), only=args.only, progress=progress)
+    finally:
+        bar.close()
     print(f"measured {ev.summary['corpus']} N={ev.summary['n']} in {time.perf_counter() - start:.1f} s "
           f"-> {Path(args.dir) / 'measure'}")
     print(f"{'split':<6} {'t':>5} {'recovery':>9} {'exact':>6} {'unstable':>9}")
-    for row in ev.summary["levels"]:
+    for row in ev.summary.get("levels", []):
         print(f"{row['split']:<6} {row['t']:>5g} {row['recovery_rate']:>9.3f} {row['exact_match']:>6.3f} "
               f"{row['unstable_rate']:>9.3f}")
-    for row in ev.summary["entropy"]:
+    for row in ev.summary.get("entropy", []):
         print(f"entropy {row['split']:<9} t={row['t']:<6g} {row['entropy']:.3f} nats/token")
-    if ev.summary["generations"]:
+    for split, b in ev.summary.get("basin_size", {}).items():
+        print(f"basin size {split:<6} median {b['median']:.3f} (IQR {b['q1']:.3f}-{b['q3']:.3f}), "
+              f"{b['distinct']} distinct values, Spearman with length {b['spearman_length']:.2f}")
+    if ev.summary.get("generations"):
         print("generations: " + ", ".join(f"{k} {v:.2f}" for k, v in ev.summary["generations"].items()))
     return 0
 
@@ -257,6 +274,18 @@ def _real(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def _names(text: str) -> list[str]:
+    """Comma-separated names of registered measurements, at least one."""
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    known = registry.names()
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected measurement names, e.g. basin_profile; known: {', '.join(known)}")
+    for name in names:
+        if name not in known:
+            raise argparse.ArgumentTypeError(f"unknown measurement {name!r}; known: {', '.join(known)}")
+    return names
 
 
 def _ints(text: str) -> list[int]:

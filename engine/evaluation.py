@@ -1,7 +1,9 @@
-"""Measure a checkpoint end to end and keep the tables next to it (``DIR/measure/``).
+"""Measure a checkpoint and keep the tables next to it (``DIR/measure/``).
 
-One path for data: checkpoint -> ``evaluate`` -> tables (parquet) + ``summary.json`` -> the app, the
-CLI, the sweep and exports all read these same files; nothing is recomputed elsewhere.
+One path for data: checkpoint -> ``evaluate`` (the measurements of ``engine.registry``) -> tables
+(parquet) + ``summary.json`` -> the app, the CLI, the sweep and exports all read these same files;
+nothing is recomputed elsewhere. ``evaluate(..., only=[...])`` computes or back-fills chosen tables
+on a checkpoint that already has the others.
 """
 from __future__ import annotations
 
@@ -10,17 +12,15 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
+from collections.abc import Callable
+
 import pandas as pd
-import torch
 
-from . import atomic
+from . import atomic, registry
+from .basin import LEVEL_GRID
 from .checkpoint import Bundle
-from .measure import (LEVELS, basin_table, entropy_gap, entropy_table, fixed_point_table,
-                      mean_entropy, novelty_table, recovery_table)
-from .sample import STEPS_PER_UNIT, T_MIN, generate
-
-TABLES = ("recovery", "basins", "fixed_points", "entropy", "generations")
+from .measure import LEVELS
+from .sample import STEPS_PER_UNIT, T_MIN
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class MeasureConfig:
     steps_per_unit: int = STEPS_PER_UNIT
     gen_steps_per_unit: int = 500      # generation from pure noise needs a finer grid (see README)
     seed: int = 0
+    profile_trials: int = 8            # Hamming profile: corruptions per example and k
+    profile_steps_per_unit: int = 25   # basin profiles walk a coarser grid (README: measured against 100)
+    level_grid: tuple[float, ...] = LEVEL_GRID
+    level_trials: int = 4
+    pad_noise: bool = True             # Hamming profile: padding corrupted at the content's share
 
     def __post_init__(self):
         if not self.levels:
@@ -45,8 +50,12 @@ class MeasureConfig:
             raise ValueError(f"levels must be increasing values in (0, 1], got {self.levels}")
         if not all(isinstance(t, (int, float)) and 0 <= t <= 1 for t in self.entropy_levels):
             raise ValueError(f"entropy_levels must be values in [0, 1], got {self.entropy_levels}")
+        if not self.level_grid or not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in self.level_grid) \
+                or list(self.level_grid) != sorted(set(self.level_grid)):
+            raise ValueError(f"level_grid must be increasing values in (0, 1], got {self.level_grid}")
         for name, low in (("n_train", 1), ("n_test", 0), ("trials", 1), ("n_generate", 0),
-                          ("steps_per_unit", 1), ("gen_steps_per_unit", 1), ("seed", 0)):
+                          ("steps_per_unit", 1), ("gen_steps_per_unit", 1), ("seed", 0), ("profile_trials", 1),
+                          ("profile_steps_per_unit", 1), ("level_trials", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 2**32 - 1:
                 raise ValueError(f"{name} must be an integer in [{low}, {2**32 - 1}], got {value!r}")
@@ -58,79 +67,79 @@ class Evaluation:
     summary: dict = field(default_factory=dict)
 
 
-def evaluate(b: Bundle, cfg: MeasureConfig = MeasureConfig(), oracle=None) -> Evaluation:
-    """All of PROTOCOL §5 on ``b``: recovery, basins, fixed points, entropy, generations + novelty."""
-    gen = torch.Generator().manual_seed(cfg.seed)
-    splits = {"train": b.train_ids[:cfg.n_train], "test": b.test_ids[:cfg.n_test]}
-    model, noise = b.model, b.noise
-    recovery = recovery_table(model, noise, splits, cfg.levels, cfg.trials, generator=gen,
-                              steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids)
-    samples = generate(model, cfg.n_generate, noise, b.config.seq_len, generator=gen,
-                       steps_per_unit=cfg.gen_steps_per_unit)
-    generations = novelty_table(samples, b.train_ids, oracle, b.tokenizer)
-    generations.insert(1, "ids", [list(r) for r in samples.tolist()])
-    entropy = entropy_table(model, noise, {**splits, "generated": samples}, cfg.entropy_levels, generator=gen)
-    tables = {"recovery": recovery, "basins": basin_table(recovery),
-              "fixed_points": fixed_point_table(model, noise, splits, steps_per_unit=cfg.steps_per_unit),
-              "entropy": entropy, "generations": generations}
-    return Evaluation(tables, summarize(b, tables, cfg))
+Progress = Callable[[str, int, int], None]   # (measurement name, index, count) before each table
+
+
+def evaluate(b: Bundle, cfg: MeasureConfig = MeasureConfig(), oracle=None, *, only=None,
+             tables: dict[str, pd.DataFrame] | None = None, progress: Progress | None = None) -> Evaluation:
+    """Compute the registered measurements on ``b`` (engine.registry): all that apply (``only=None``),
+    or the names in ``only`` plus whatever they need that ``tables`` does not already hold. Returns
+    every table (given and computed) and the summary of all of them."""
+    tables = dict(tables or {})
+    todo = registry.plan(only, have=tables if only is not None else (), bundle=b)
+    ctx = registry.Context(b, cfg, oracle, tables)
+    for i, name in enumerate(todo):
+        if progress is not None:
+            progress(name, i, len(todo))
+        tables[name] = registry.check_columns(name, registry.REGISTRY[name].compute(ctx))
+    summary = summarize(b, tables, cfg)
+    summary["tables"] = {name: asdict(cfg) for name in todo}
+    return Evaluation(tables, summary)
 
 
 def summarize(b: Bundle, tables: dict[str, pd.DataFrame], cfg: MeasureConfig) -> dict:
-    """Headline numbers: per split × level mean/std of the rates, entropy means, novelty fractions."""
-    rec = tables["recovery"]
-    by = rec.groupby(["split", "t"])
-    levels = []
-    for (split, t), g in by:
-        levels.append({"split": split, "t": t, "recovery_rate": _nanmean(g["recovery_rate"]),
-                       "recovery_std": _nanstd(g["recovery_rate"]),
-                       "unstable_rate": _nanmean(g["unstable_rate"]),
-                       "exact_match": float(g["exact_match"].mean()),
-                       "exact_std": float(g["exact_match"].std(ddof=0)),
-                       "no_corruption": int((g["n_corrupted"] == 0).sum()), "rows": len(g)})
-    ent = mean_entropy(tables["entropy"]).groupby(["split", "t"])["entropy"].agg(["mean", "std"])
-    entropy = [{"split": s, "t": t, "entropy": float(r["mean"]), "entropy_std": float(r["std"])}
-               for (s, t), r in ent.iterrows()]
-    gens = tables["generations"]
-    cats = gens["category"].value_counts(normalize=True).to_dict() if len(gens) else {}
-    basins = tables["basins"].groupby("split")["radius"].mean().to_dict()
-    fixed = tables["fixed_points"].groupby("split")["fixed"].mean().to_dict()
-    return {"corpus": b.corpus, "n": b.n, "seed": b.seed, "measure_config": asdict(cfg),
-            "levels": levels, "entropy": entropy,
-            "entropy_gap": {f"{t:g}": entropy_gap(tables["entropy"], t) for t in cfg.entropy_levels}
-            if cfg.n_generate else {},
-            "generations": {k: float(v) for k, v in cats.items()},
-            "basin_radius": {k: float(v) for k, v in basins.items()},
-            "fixed_fraction": {k: float(v) for k, v in fixed.items()}}
-
-
-def save_evaluation(ev: Evaluation, directory: str | os.PathLike) -> Path:
-    """Write every table as ``DIR/measure/<name>.parquet`` and ``summary.json``, each atomically."""
-    out = Path(directory) / "measure"
-    for name, df in ev.tables.items():
-        atomic.write_file(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False,
-                                                                                   compression="zstd"))
-    atomic.write_text(out / "summary.json", json.dumps(ev.summary, indent=1))
+    """summary.json: the checkpoint's identity, the config, and each present table's summary."""
+    out = {"corpus": b.corpus, "n": b.n, "seed": b.seed, "measure_config": asdict(cfg)}
+    ctx = registry.Context(b, cfg, None, tables)
+    for name, m in registry.load_all().items():
+        if name in tables and m.summarize is not None:
+            out.update(m.summarize(tables[name], ctx))
     return out
+
+
+def save_evaluation(ev: Evaluation, directory: str | os.PathLike, names=None) -> Path:
+    """Write the tables ``names`` (default: all) as ``DIR/measure/<name>.parquet`` and ``summary.json``,
+    each atomically; per-table configs of tables not rewritten are kept from the old summary."""
+    out = Path(directory) / "measure"
+    names = list(ev.tables) if names is None else list(names)
+    for name in names:
+        df = ev.tables[name]
+        atomic.write_file(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False, compression="zstd"))
+    old = {}
+    if (out / "summary.json").exists():
+        try:
+            old = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("tables", {}) or {}
+        except (OSError, ValueError):
+            old = {}
+    summary = {**ev.summary, "tables": {**old, **ev.summary.get("tables", {})}}
+    atomic.write_text(out / "summary.json", json.dumps(summary, indent=1))
+    return out
+
+
+def load_tables(directory: str | os.PathLike) -> dict[str, pd.DataFrame]:
+    """Every registered table present in ``DIR/measure`` (ValueError if one is unreadable)."""
+    out = Path(directory) / "measure"
+    try:
+        return {name: pd.read_parquet(out / f"{name}.parquet") for name in registry.names()
+                if (out / f"{name}.parquet").exists()}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"unreadable measurement table in {out} ({e}); re-measure with `python -m engine "
+                         "measure`") from None
+
+
+def missing(directory: str | os.PathLike, bundle=None, names=None) -> list[str]:
+    """Registered measurements (of ``names``, default all that apply to ``bundle``) without a table."""
+    out = Path(directory) / "measure"
+    wanted = registry.plan(None, bundle=bundle) if names is None else list(names)
+    return [n for n in wanted if not (out / f"{n}.parquet").exists()]
 
 
 def load_evaluation(directory: str | os.PathLike) -> Evaluation:
     """Read what ``save_evaluation`` wrote; ValueError if it is missing or unreadable."""
     out = Path(directory) / "measure"
+    tables = load_tables(directory)
     try:
-        tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES
-                  if (out / f"{name}.parquet").exists()}
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise ValueError(f"no readable measurements in {out} ({e}); run `python -m engine measure`") from None
     return Evaluation(tables, summary)
-
-
-def _nanmean(s: pd.Series) -> float:
-    v = s.to_numpy(dtype=float)
-    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
-
-
-def _nanstd(s: pd.Series) -> float:
-    v = s.to_numpy(dtype=float)
-    return float(np.nanstd(v)) if np.isfinite(v).any() else float("nan")

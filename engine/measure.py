@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import stats
 from .noise import UniformNoise
-from .sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats
+from .registry import measurement
+from .sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats, generate
 from .tokenizer import content_mask
 
 LEVELS = (0.05, 0.1, 0.25, 0.5, 1.0)
@@ -76,13 +78,16 @@ def score(x0: torch.Tensor, zt: torch.Tensor, x_hat: torch.Tensor) -> pd.DataFra
 
 def basin_table(recovery: pd.DataFrame) -> pd.DataFrame:
     """Basin radius per example: the largest grid level t such that, at every level <= t, x0 is
-    recovered exactly in at least half of the trials (0 if it fails at the smallest level).
+    recovered exactly in at least half of the trials that corrupted a content position (0 if it fails
+    at the smallest level; a level where every trial left the content untouched does not count).
 
-    Returns one row per split × example with ``radius`` and a column ``p@t`` per level (success frequency).
+    Returns one row per split × example with ``radius`` and a column ``p@t`` per level (success
+    frequency over the corrupting trials, NaN where there were none).
     """
-    freq = recovery.groupby(["split", "example", "t"])["exact_match"].mean().unstack("t").sort_index(axis=1)
+    scored = recovery.assign(exact_match=recovery["exact_match"].astype(float).where(recovery["n_corrupted"] > 0))
+    freq = scored.groupby(["split", "example", "t"])["exact_match"].mean().unstack("t").sort_index(axis=1)
     levels = np.array(freq.columns, dtype=float)
-    ok = (freq.to_numpy() >= 0.5)
+    ok = (freq.to_numpy(dtype=float) >= 0.5) | np.isnan(freq.to_numpy(dtype=float))
     prefix = np.cumprod(ok, axis=1).astype(bool)                   # success at every level <= t
     radius = np.where(prefix.any(1), levels[np.maximum(prefix.sum(1) - 1, 0)], 0.0)
     out = freq.copy()
@@ -200,3 +205,90 @@ def _row_lookup(ids: torch.Tensor) -> dict[tuple, int]:
     for i, r in enumerate(ids.tolist()):
         lookup.setdefault(tuple(r), i)
     return lookup
+
+
+# ---------------------------------------------------------------- registered measurements (engine.registry)
+
+def summarize_recovery(rec: pd.DataFrame, ctx) -> dict:
+    """Per split × level: mean content recovery with its 95 % interval of the mean, exact match over the
+    trials that corrupted a content position with its Wilson interval, and the untouched trials counted
+    apart (``no_corruption``): they are never scored as recoveries."""
+    levels = []
+    for (split, t), g in rec.groupby(["split", "t"]):
+        touched = g[g["n_corrupted"] > 0]
+        r, r_lo, r_hi = stats.mean_ci(touched["recovery_rate"])
+        hits, n = int(touched["exact_match"].sum()), len(touched)
+        e_lo, e_hi = stats.wilson(hits, n)
+        levels.append({"split": split, "t": float(t), "recovery_rate": r, "recovery_low": r_lo, "recovery_high": r_hi,
+                       "recovery_std": float(np.nanstd(touched["recovery_rate"])) if n else float("nan"),
+                       "unstable_rate": float(np.nanmean(g["unstable_rate"])) if g["unstable_rate"].notna().any()
+                       else float("nan"),
+                       "exact_match": hits / n if n else float("nan"), "exact_low": float(e_lo), "exact_high": float(e_hi),
+                       "exact_std": float(touched["exact_match"].std(ddof=0)) if n else float("nan"),
+                       "trials": n, "no_corruption": int(len(g) - n), "rows": len(g)})
+    return {"levels": levels}
+
+
+@measurement("recovery", ("split", "example", "t", "trial", "n_content", "n_corrupted", "recovery_rate",
+                          "unstable_rate", "exact_match", "landed"), summarize=summarize_recovery)
+def measure_recovery(ctx) -> pd.DataFrame:
+    """Corrupt, denoise and score every measured example at each level (PROTOCOL §5)."""
+    b, cfg = ctx.bundle, ctx.cfg
+    return recovery_table(b.model, b.noise, ctx.splits(), cfg.levels, cfg.trials, generator=ctx.generator("recovery"),
+                          steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids)
+
+
+@measurement("basins", ("split", "example", "radius"), needs=("recovery",),
+             summarize=lambda t, ctx: {"basin_radius": {k: float(v) for k, v in t.groupby("split")["radius"].mean().items()}})
+def measure_basins(ctx) -> pd.DataFrame:
+    """Level radius per example from the recovery table's levels."""
+    return basin_table(ctx.tables["recovery"])
+
+
+@measurement("fixed_points", ("split", "example", "fixed"),
+             summarize=lambda t, ctx: {"fixed_fraction": {k: float(v) for k, v in t.groupby("split")["fixed"].mean().items()}})
+def measure_fixed_points(ctx) -> pd.DataFrame:
+    """Is each clean example left unchanged by greedy dynamics."""
+    b = ctx.bundle
+    return fixed_point_table(b.model, b.noise, ctx.splits(), steps_per_unit=ctx.cfg.steps_per_unit)
+
+
+def summarize_generations(gens: pd.DataFrame, ctx) -> dict:
+    cats = gens["category"].value_counts(normalize=True).to_dict() if len(gens) else {}
+    return {"generations": {k: float(v) for k, v in cats.items()}}
+
+
+@measurement("generations", ("sample", "ids", "d1", "d2", "twin", "memorized", "valid", "category"),
+             summarize=summarize_generations)
+def measure_generations(ctx) -> pd.DataFrame:
+    """Samples from pure noise with their novelty labels."""
+    b, cfg = ctx.bundle, ctx.cfg
+    samples = generate(b.model, cfg.n_generate, b.noise, b.config.seq_len, generator=ctx.generator("generations"),
+                       steps_per_unit=cfg.gen_steps_per_unit)
+    table = novelty_table(samples, b.train_ids, ctx.oracle, b.tokenizer)
+    table.insert(1, "ids", [list(r) for r in samples.tolist()])
+    return table
+
+
+def summarize_entropy(ent: pd.DataFrame, ctx) -> dict:
+    """Mean content entropy per split × level (nats per token) with its 95 % interval; the entropy gap."""
+    rows = []
+    for (s, t), g in mean_entropy(ent).groupby(["split", "t"]):
+        mean, lo, hi = stats.mean_ci(g["entropy"])
+        rows.append({"split": s, "t": float(t), "entropy": mean, "entropy_std": float(g["entropy"].std()),
+                     "entropy_low": lo, "entropy_high": hi})
+    has_generated = bool((ent["split"] == "generated").any()) if len(ent) else False
+    return {"entropy": rows,
+            "entropy_gap": {f"{t:g}": entropy_gap(ent, t) for t in sorted(ent["t"].unique())} if has_generated else {}}
+
+
+@measurement("entropy", ("split", "example", "t", "position", "entropy", "content"), needs=("generations",),
+             summarize=summarize_entropy)
+def measure_entropy(ctx) -> pd.DataFrame:
+    """Per-position conditional entropy of train, test and generated sequences."""
+    b, cfg = ctx.bundle, ctx.cfg
+    gens = ctx.tables.get("generations")
+    generated = torch.tensor(gens["ids"].tolist(), dtype=torch.long).reshape(-1, b.config.seq_len) \
+        if gens is not None and len(gens) else torch.zeros(0, b.config.seq_len, dtype=torch.long)
+    return entropy_table(b.model, b.noise, {**ctx.splits(), "generated": generated}, cfg.entropy_levels,
+                         generator=ctx.generator("entropy"))

@@ -15,6 +15,8 @@ import multiprocessing
 import numpy as np
 import pandas as pd
 
+from .registry import measurement
+
 
 def umap_2d(features: np.ndarray, metric: str, seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
     """UMAP embedding (M, 2) of ``features`` (M, D); tiny inputs fall back to a deterministic layout."""
@@ -49,3 +51,17 @@ def projection_table_here(ids: dict[str, np.ndarray], entropy: pd.DataFrame, t: 
     return pd.DataFrame({"split": [k[0] for k in keys], "example": [k[1] for k in keys],
                          "x_tok": xy_tok[:, 0], "y_tok": xy_tok[:, 1],
                          "x_ent": xy_ent[:, 0], "y_ent": xy_ent[:, 1]})
+
+
+@measurement("projection", ("split", "example", "x_tok", "y_tok", "x_ent", "y_ent"), needs=("entropy", "generations"))
+def measure_projection(ctx) -> pd.DataFrame:
+    """UMAP coordinates of the measured train, test and generated sequences (tokens and entropy profiles)."""
+    from .sample import T_MIN
+
+    b, ent = ctx.bundle, ctx.tables["entropy"]
+    counts = ent[ent["position"] == 0].groupby("split")["example"].nunique()
+    ids = {"train": b.train_ids[:counts.get("train", 0)].numpy(), "test": b.test_ids[:counts.get("test", 0)].numpy()}
+    gens = ctx.tables.get("generations")
+    if gens is not None and len(gens):
+        ids["generated"] = np.array(gens["ids"].tolist())
+    return projection_table(ids, ent, T_MIN, seed=b.seed)

@@ -92,6 +92,52 @@ def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformN
                       tokens=cat("tokens") if cat else None, entropy=cat("entropy") if cat else None)
 
 
+@torch.no_grad()
+def denoise_from_levels(model: torch.nn.Module, zt: torch.Tensor, t0: torch.Tensor, noise: UniformNoise, *,
+                        greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN,
+                        generator: torch.Generator | None = None, chunk: int | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """x_hat (B, L) for rows that each start at their own level t0 (B,), in one batch.
+
+    All rows walk the one grid ``time_grid(1, steps_per_unit)``; a row starts at the grid point at or
+    just above its t0 (at most 1/steps_per_unit higher) and joins the walk when it gets there, so every
+    step is one shared level for the whole active batch (the network's fast path). Returns x_hat and
+    the start levels used (B,) in float64. Same steps as ``denoise`` otherwise."""
+    check_ids(zt, noise.V, "zt")
+    t0 = torch.as_tensor(t0, dtype=torch.float64).reshape(-1)
+    if zt.dim() != 2 or len(t0) != len(zt):
+        raise ValueError(f"zt must be (B, L) with one level per row, got {tuple(zt.shape)} and {tuple(t0.shape)}")
+    if len(t0) and not bool(((t0 > t_min) & (t0 <= 1)).all()):
+        raise ValueError(f"every t0 must be in ({t_min}, 1]")
+    grid = time_grid(1.0, steps_per_unit, t_min)                          # 1 = g_0 > ... > g_M = t_min
+    # index of the grid point at or just above each t0 (a hair of slack for float rounding)
+    start = (torch.searchsorted(-grid, -t0 + 1e-12, right=True) - 1).clamp_(min=0)
+    order = torch.argsort(start, stable=True)
+    device = next(model.parameters()).device
+    chunk = chunk or (CHUNK if device.type == "cpu" else max(1, len(zt)))
+    z = zt[order].to(device)
+    sorted_start = start[order]
+    was_training = model.training
+    model.eval()
+    try:
+        for m in range(1, len(grid)):
+            active = int((sorted_start <= m - 1).sum())
+            t, s = float(grid[m - 1]), float(grid[m])
+            for i in range(0, active, chunk):
+                part = z[i:min(i + chunk, active)]
+                logits = model(part, torch.full((len(part),), t, device=device))
+                probs = noise.posterior(torch.softmax(logits, dim=-1, dtype=torch.float64), part, t, s)
+                z[i:i + len(part)] = probs.argmax(-1) if greedy else _categorical(probs, generator)
+        x_hat = torch.cat([model(z[i:i + chunk], torch.full((len(z[i:i + chunk]),), float(grid[-1]),
+                                                             device=device)).argmax(-1)
+                           for i in range(0, len(z), chunk)] or [z])
+    finally:
+        model.train(was_training)
+    out = torch.empty_like(x_hat.cpu())
+    out[order] = x_hat.cpu()
+    return out, grid[start]
+
+
 def _walk(model, zt: torch.Tensor, times: torch.Tensor, noise: UniformNoise, greedy: bool,
           generator: torch.Generator | None, return_trajectory: bool) -> Trajectory:
     """``denoise`` for one chunk: every step of the grid on the whole of zt (B, L)."""

@@ -6,7 +6,7 @@ Layout of a sweep directory (the model zoo in ``assets/zoo`` is one)::
     DIR/<corpus>/n<N>/                 a checkpoint (engine.load) + measure/ tables + projection
     DIR/<corpus>/sweep.csv             the results table: one row per N × split × level
 
-Resumable: a size whose checkpoint loads is not retrained, one whose summary exists is not re-measured.
+Resumable: a size whose checkpoint loads is not retrained, and only its missing tables are measured.
 The sweep folder carries the marker ``outputs.SWEEP_MARKER``; a folder that is neither new, empty nor
 a sweep is refused before any work (``outputs.claim``), and so is an entry place that holds anything
 but a checkpoint.
@@ -19,14 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from . import atomic, checkpoint, outputs
 from .corpus import Corpus, oracle_for
-from .evaluation import Evaluation, MeasureConfig, evaluate, load_evaluation, save_evaluation
+from .evaluation import Evaluation, MeasureConfig, evaluate, load_tables, missing, save_evaluation
 from .model import ModelConfig
-from .projection import projection_table
-from .sample import T_MIN
 from .train import TrainConfig, check_fits, default_device, train
 from .zoo import INDEX, entry_dir, read_index, results_table, slug, update_index  # noqa: F401 (re-exported)
 
@@ -36,7 +33,9 @@ def run_sweep(corpus: Corpus, sizes: list[int], root: str | os.PathLike, model_c
               on_size: Callable[[int, str], None] | None = None) -> pd.DataFrame:
     """Train, measure and project one model per N in ``sizes``; returns (and writes) the results table.
 
-    on_size(n, stage) is told each stage ("train", "measure", "project", "done") for progress display.
+    on_size(n, stage) is told each stage ("train", "measure", "done") for progress display. Every
+    registered measurement is computed (``projection=False`` leaves out the UMAP projection);
+    an entry whose tables all exist is skipped.
     """
     sizes = sorted(set(sizes))
     if not sizes:
@@ -63,12 +62,10 @@ def _run(corpus, sizes, root, model_cfg, train_cfg, measure_cfg, half, projectio
             _report(on_size, n, "train")
             train_entry(corpus, n, path, model_cfg, train_cfg, half=half, progress=on_train_progress,
                         overwrite=True)
-        if not (path / "measure" / "summary.json").exists():
+        todo = [m for m in missing(path, checkpoint.load(path)) if projection or m != "projection"]
+        if todo:  # resumes per table: only what is missing is measured
             _report(on_size, n, "measure")
-            measure_entry(path, measure_cfg)
-        if projection and not (path / "measure" / "projection.parquet").exists():
-            _report(on_size, n, "project")
-            write_projection(checkpoint.load(path), path)
+            measure_entry(path, measure_cfg, only=todo)
         update_index(root, corpus.name, n, path)
         _report(on_size, n, "done")
     table = results_table(root, corpus.name)
@@ -102,26 +99,18 @@ def train_entry(corpus: Corpus, n: int, path: str | os.PathLike, model_cfg: Mode
     return seconds
 
 
-def measure_entry(path: str | os.PathLike, cfg: MeasureConfig) -> Evaluation:
-    """Measure the checkpoint at ``path`` (with its corpus's oracle) and write the tables next to it."""
+def measure_entry(path: str | os.PathLike, cfg: MeasureConfig, only=None, *,
+                  progress: Callable[[str, int, int], None] | None = None) -> Evaluation:
+    """Measure the checkpoint at ``path`` (with its corpus's oracle) and write the tables next to it.
+
+    ``only``: names of registered measurements to compute or back-fill (with what they need that is
+    missing); the other tables already there are kept, and summary.json is rebuilt from all of them.
+    None: every measurement that applies."""
     b = checkpoint.load(path)
-    ev = evaluate(b, cfg, oracle_for(b.corpus, b.tokenizer))
-    save_evaluation(ev, path)
+    existing = load_tables(path) if only is not None else {}
+    ev = evaluate(b, cfg, oracle_for(b.corpus, b.tokenizer), only=only, tables=existing, progress=progress)
+    save_evaluation(ev, path, names=[n for n in ev.tables if n not in existing])
     return ev
-
-
-def write_projection(b: checkpoint.Bundle, path: Path) -> Path:
-    """UMAP coordinates of the measured train, test and generated sequences -> measure/projection.parquet."""
-    ev = load_evaluation(path)
-    ent = ev.tables["entropy"]
-    counts = ent[ent["position"] == 0].groupby("split")["example"].nunique()
-    ids = {"train": b.train_ids[:counts.get("train", 0)].numpy(),
-           "test": b.test_ids[:counts.get("test", 0)].numpy()}
-    if "generations" in ev.tables and len(ev.tables["generations"]):
-        ids["generated"] = torch.tensor(ev.tables["generations"]["ids"].tolist()).numpy()
-    table = projection_table(ids, ent, T_MIN, seed=b.seed)
-    return atomic.write_file(path / "measure" / "projection.parquet",
-                             lambda p: table.to_parquet(p, index=False))
 
 
 def _loads(path: Path) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import atomic
+from .summary import Summary
 
 INDEX = "index.json"
 CLEAN_T = 1e-4   # entropy levels below this are the clean input (measured at t = T_MIN = 1e-5)
@@ -55,28 +56,35 @@ def update_index(root: Path, corpus_name: str, n: int, path: Path) -> None:
 
 
 def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd.DataFrame:
-    """One row per corpus × N × split × level from every measured entry's summary.json: recovery,
-    exact match, unstable rate (with spreads), mean content entropy where measured at that level,
-    mean basin radius and fixed-point fraction; split 'generated' rows carry the novelty fractions."""
+    """One row per corpus × N × split × level from every measured entry's summary.json: recovery and
+    exact match with their 95 % intervals, unstable rate, mean content entropy where measured at that
+    level, the ideal memorizer's and (grammar) ideal generalizer's recovery, exact match and entropy at
+    that level, the level radius, the basin-size quartiles and the fixed-point fraction; split
+    'generated' rows carry the novelty fractions."""
     rows = []
     for e in read_index(root):
         if corpus_name is not None and e["corpus"] != corpus_name:
             continue
-        summary = Path(root) / e["path"] / "measure" / "summary.json"
-        if not summary.exists():
+        if not (Path(root) / e["path"] / "measure" / "summary.json").exists():
             continue
-        s = json.loads(summary.read_text(encoding="utf-8"))
-        ent = {(r["split"], round(r["t"], 6)): r["entropy"] for r in s["entropy"]}
-        for r in s["levels"]:
-            rows.append({"corpus": e["corpus"], "n": e["n"], **r,
-                         "entropy": ent.get((r["split"], round(r["t"], 6))),
-                         "basin_radius": s["basin_radius"].get(r["split"]),
-                         "fixed_fraction": s["fixed_fraction"].get(r["split"])})
+        s = Summary.read(Path(root) / e["path"])
+        ent = {(r["split"], round(r["t"], 6)): r["entropy"] for r in s.entropy}
+        for r in s.levels:
+            split, t = r["split"], r["t"]
+            size = s.basin_size.get(split, {})
+            row = {"corpus": e["corpus"], "n": e["n"], **r, "entropy": ent.get((split, round(t, 6))),
+                   "basin_radius": s.basin_radius.get(split), "fixed_fraction": s.fixed_fraction.get(split),
+                   "level_radius": s.level_radius.get(split), "size_median": size.get("median"),
+                   "size_q1": size.get("q1"), "size_q3": size.get("q3")}
+            for ref in ("memorizer", "generalizer"):
+                ideal = s.level(split, t, f"ideal_{ref}") or {}
+                for key in ("recovery_rate", "exact_match", "entropy"):
+                    row[f"{ref}_{key}"] = ideal.get(key)
+            rows.append(row)
         for (split, t), h in ent.items():
             if split == "generated" or t < CLEAN_T:
                 rows.append({"corpus": e["corpus"], "n": e["n"], "split": split, "t": t, "entropy": h,
-                             **({f"gen_{k}": v for k, v in s["generations"].items()}
-                                if split == "generated" else {})})
+                             **({f"gen_{k}": v for k, v in s.generations.items()} if split == "generated" else {})})
     return pd.DataFrame(rows)
 
 

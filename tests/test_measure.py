@@ -87,8 +87,10 @@ LEVELS = [0.05, 0.1, 0.25, 0.5]
 
 
 def _recovery_frame(patterns: dict[tuple[str, int], list[list[bool]]]) -> pd.DataFrame:
-    """patterns[(split, example)] = per-level lists of trial outcomes (exact_match)."""
-    rows = [{"split": s, "example": e, "t": t, "trial": k, "exact_match": ok}
+    """patterns[(split, example)] = per-level lists of trial outcomes (exact_match; None: a trial that
+    corrupted no content position, exact by construction)."""
+    rows = [{"split": s, "example": e, "t": t, "trial": k, "exact_match": ok is not False,
+             "n_corrupted": 0 if ok is None else 1}
             for (s, e), per_level in patterns.items() for t, trials in zip(LEVELS, per_level)
             for k, ok in enumerate(trials)]
     return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)  # order must not matter
@@ -110,6 +112,16 @@ def test_basin_radius_hand_built():
         freqs = [float(np.mean(trials)) for trials in patterns[key]]
         assert list(out.loc[key, [f"p@{t:g}" for t in LEVELS]]) == pytest.approx(freqs), key
     assert list(out.columns) == ["radius"] + [f"p@{t:g}" for t in LEVELS]
+
+
+def test_basin_radius_ignores_trials_that_corrupted_nothing():
+    T, F, U = True, False, None
+    patterns = {("train", 0): [[U, U, F], [T, F, U], [U, U, U], [F, F], [T, T]],   # 0/1, 1/2, none, 0/2
+                ("train", 1): [[U, T], [U, U], [T, U], [F, F], [F, F]]}             # 1/1, none, 1/1, 0/2
+    out = basin_table(_recovery_frame(patterns)).set_index(["split", "example"])
+    assert out.loc[("train", 0), "radius"] == 0.0           # untouched wins never count as recoveries
+    assert out.loc[("train", 1), "radius"] == 0.25           # a level with no corrupting trial is skipped
+    assert np.isnan(out.loc[("train", 0), "p@0.25"]) and out.loc[("train", 0), "p@0.1"] == 0.5
 
 
 def test_basin_radius_against_definition_on_random_patterns():

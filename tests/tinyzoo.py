@@ -36,7 +36,8 @@ def build_tiny_zoo(root: Path, projection: bool = True) -> Path:
                             d_model=32, n_layers=1, n_heads=2)
     train_cfg = TrainConfig(steps=30, batch_size=16, seed=0)
     measure_cfg = MeasureConfig(n_train=8, n_test=8, trials=2, levels=(0.1, 0.25, 0.5), n_generate=8,
-                                steps_per_unit=20)
+                                steps_per_unit=20, profile_trials=2, profile_steps_per_unit=10, level_trials=1,
+                                level_grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
     run_sweep(corpus, list(SIZES), root, model_cfg, train_cfg, measure_cfg, half=True, projection=projection)
     return root
 

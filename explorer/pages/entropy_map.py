@@ -40,11 +40,12 @@ if proj is not None and not {"split", "example", "x_tok", "y_tok", "x_ent", "y_e
 if proj is None:
     st.info("This model has no UMAP projection yet (it is computed once and saved next to the model).")
     if st.button("Compute the projection (UMAP, about 20 s the first time)", icon=":material/scatter_plot:"):
-        from engine.sweep import write_projection  # umap itself is imported inside, only now
+        from engine.evaluation import MeasureConfig  # umap itself is imported in a child process, only now
+        from engine.sweep import measure_entry
 
         with st.spinner("Running UMAP..."):
             try:
-                write_projection(widgets.guard(data.bundle, entry.path), Path(entry.path))
+                measure_entry(entry.path, MeasureConfig(), only=["projection"])
             except (ValueError, OSError, ImportError) as e:
                 st.error(f"The projection failed: {e}")
                 st.stop()
