@@ -99,3 +99,20 @@ def zoo(tmp_path_factory) -> Path:
     from tinyzoo import app_zoo  # the engine's training and sweep: only for the sessions that need them
 
     return app_zoo(tmp_path_factory.mktemp("tiny_zoo") / "zoo")
+
+
+@pytest.fixture
+def single_thread():
+    """torch on one thread for the test (``tinyzoo.one_thread``): AppTest pages run small models."""
+    from tinyzoo import one_thread
+
+    with one_thread():
+        yield
+
+
+@pytest.fixture
+def runs_dir(zoo, monkeypatch, tmp_path) -> Path:
+    """The tiny zoo as BASIN_ZOO and a fresh what-if folder as BASIN_RUNS (returned, not created)."""
+    monkeypatch.setenv("BASIN_ZOO", str(zoo))
+    monkeypatch.setenv("BASIN_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"

@@ -21,7 +21,6 @@ from engine.tokenizer import WordTokenizer
 from engine.train import TrainConfig
 from explorer import runs
 from explorer import trajectory as tj
-from tinyzoo import one_thread
 
 REPO = Path(__file__).resolve().parent.parent
 DENOISE = str(REPO / "explorer" / "pages" / "denoise.py")
@@ -29,17 +28,7 @@ WHATIF = str(REPO / "explorer" / "pages" / "whatif.py")
 C, W, F, B = tj.CORRECT, tj.WRONG, tj.FIXED, tj.BROKEN
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
-
-
-@pytest.fixture
-def runs_dir(zoo, monkeypatch, tmp_path) -> Path:
-    monkeypatch.setenv("BASIN_ZOO", str(zoo))
-    monkeypatch.setenv("BASIN_RUNS", str(tmp_path / "runs"))
-    return tmp_path / "runs"
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def page(path: str, timeout: float = 60, **query) -> AppTest:

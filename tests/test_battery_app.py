@@ -17,7 +17,6 @@ from streamlit.testing.v1 import AppTest
 
 from engine.textfile import read_sentences
 from explorer import state
-from tinyzoo import one_thread
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
@@ -39,17 +38,7 @@ FALLBACK = {"corpus": "Using corpus = grammar.", "n": "Using the smallest N.", "
             "example": "Using example = 0.", "t": "Using t = 0.25.", "seed": "Using seed = 0."}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
-
-
-@pytest.fixture
-def runs_dir(zoo, monkeypatch, tmp_path) -> Path:
-    monkeypatch.setenv("BASIN_ZOO", str(zoo))
-    monkeypatch.setenv("BASIN_RUNS", str(tmp_path / "runs"))
-    return tmp_path / "runs"
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def run(path: str = APP, **query) -> AppTest:

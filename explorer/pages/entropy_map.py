@@ -1,7 +1,6 @@
 """Entropy map of one model: per-position conditional entropy of train, test and generated sequences
 as a heatmap, and a UMAP projection of the same sequences; a box/lasso on the projection filters the
 heatmap."""
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
