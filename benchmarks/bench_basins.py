@@ -67,9 +67,10 @@ def main() -> None:
     s100, sec, _ = profile(b.model, b, m, steps=100)
     both = s25.merge(s100, on=["split", "example"], suffixes=("_25", "_100"))
     diff = (both["size_25"] - both["size_100"]).abs()
+    train = both[both["split"] == "train"]
     print(f"\n2. Same profile at 100 steps/unit: {sec:.1f} s; median size {medians(s100)}; "
           f"|size(25) - size(100)| median {diff.median():.3f}, mean {diff.mean():.3f}; "
-          f"Spearman(train sizes) {spearman(both.query('split == \"train\"')['size_25'], both.query('split == \"train\"')['size_100']):.2f}")
+          f"Spearman(train sizes) {spearman(train['size_25'], train['size_100']):.2f}")
 
     print("\n3. Padding: median basin size (train / test), padding corrupted vs clean")
     for n in (16, 64):
