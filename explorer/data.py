@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.zoo import read_index, results_table, vocab_size as _vocab_size
+from engine.zoo import collect_table, read_index, results_table, vocab_size as _vocab_size
 
 # engine.checkpoint / engine.evaluation import torch: they are imported inside the loaders that need
 # them, so the home page (index + results table only) paints without waiting for torch.
@@ -42,12 +42,36 @@ def transition(root: str, corpus: str) -> pd.DataFrame:
     return results_table(root, corpus)
 
 
+def zoo_table(root: str, corpus: str, name: str) -> tuple[pd.DataFrame, list[dict]]:
+    """The table ``name`` of every zoo entry of ``corpus`` (columns corpus, n first) and the entries
+    that lack it (``engine.zoo.collect_table``); re-read when one of the files changes (a back-fill)."""
+    stamps = []
+    for e in read_index(root):
+        p = Path(root) / e["path"] / "measure" / f"{name}.parquet"
+        stamps.append((e["path"], p.stat().st_mtime if p.exists() else None))
+    return _zoo_table(root, corpus, name, tuple(stamps))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _zoo_table(root: str, corpus: str, name: str, stamps: tuple) -> tuple[pd.DataFrame, list[dict]]:
+    return collect_table(root, name, corpus)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def bundle(path: str):
     """A loaded checkpoint, ``engine.Bundle`` (model on CPU, eval mode)."""
     from engine.checkpoint import load
 
     return load(path)
+
+
+@st.cache_resource(show_spinner="Building the ideal denoiser...", max_entries=8)
+def ideal(path: str, name: str):
+    """The ideal ``name`` ('memorizer': of the checkpoint's own training set; 'generalizer': of the
+    grammar) for the checkpoint at ``path``, an nn.Module with the network's interface."""
+    from engine.references import reference_model
+
+    return reference_model(name, bundle(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

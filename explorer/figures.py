@@ -45,19 +45,59 @@ def level_label(t: float, V: int | None = None, short: bool = False) -> str:
 
 # ---------------------------------------------------------------------------------------- transition
 
-def recovery_by_n(results: pd.DataFrame, t: float, metric: str = "recovery_rate") -> pd.DataFrame:
-    """One row per N at level t: columns n, train, test (mean ``metric``) and train_std, test_std.
+INTERVALS = {"recovery_rate": ("recovery_std", "recovery_low", "recovery_high"),
+             "exact_match": ("exact_std", "exact_low", "exact_high")}
+REFERENCES = {"memorizer": ("ideal memorizer", "dash"), "generalizer": ("ideal generalizer", "dot")}
 
-    results: the sweep table (``data.transition``); missing splits give NaN columns.
+
+def recovery_by_n(results: pd.DataFrame, t: float, metric: str = "recovery_rate") -> pd.DataFrame:
+    """One row per N at level t: columns n, train, test (mean ``metric``), train_std, test_std and the
+    95 % interval train_low, train_high, test_low, test_high (95 % interval of the mean for the
+    recovery rate, Wilson for exact match; NaN where the summary has none — written before them).
+
+    results: the sweep table (``data.transition``); missing splits or columns give NaN columns.
+    ``metric`` may name a reference column too (``memorizer_recovery_rate``: no spread).
     """
-    std = {"recovery_rate": "recovery_std", "exact_match": "exact_std"}.get(metric)
+    spread = dict(zip(("std", "low", "high"), INTERVALS.get(metric, (None,) * 3)))
     rows = results[results["split"].isin(["train", "test"]) & np.isclose(results["t"], t)]
     out = pd.DataFrame({"n": sorted(rows["n"].unique())})
     for split in ("train", "test"):
         part = rows[rows["split"] == split].groupby("n")
-        out[split] = out["n"].map(part[metric].mean())
-        out[f"{split}_std"] = out["n"].map(part[std].mean()) if std in rows else np.nan
+        out[split] = out["n"].map(part[metric].mean()) if metric in rows else np.nan
+        for key, col in spread.items():
+            out[f"{split}_{key}"] = out["n"].map(part[col].mean()) if col in rows else np.nan
     return out
+
+
+def reference_missing(results: pd.DataFrame, ref: str) -> list[int]:
+    """The N whose train and test rows carry no value of the ideal ``ref``'s recovery (its table was
+    not measured for that model)."""
+    rows = results[results["split"].isin(["train", "test"]) & results["recovery_rate"].notna()] \
+        if "recovery_rate" in results else results.iloc[:0]
+    col = f"{ref}_recovery_rate"
+    has = set(rows.loc[rows[col].notna(), "n"]) if col in rows else set()
+    return sorted(int(n) for n in set(rows["n"]) - has)
+
+
+def error_bars(curves: pd.DataFrame, split: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """(plus, minus, what) error bars of one split of ``recovery_by_n``: the 95 % interval where the
+    summary has one, else ± 1 std; ``what`` says which ('95 %', '± 1 std' or 'mixed')."""
+    y = curves[split].to_numpy(dtype=float)
+    low, high = curves[f"{split}_low"].to_numpy(dtype=float), curves[f"{split}_high"].to_numpy(dtype=float)
+    std = curves[f"{split}_std"].to_numpy(dtype=float)
+    has = np.isfinite(low) & np.isfinite(high)
+    what = "95 %" if has.all() else ("± 1 std" if not has.any() else "mixed")
+    return np.where(has, high - y, std), np.where(has, y - low, std), what
+
+
+def interval_legend(whats: list[str], metric: str) -> str:
+    """The legend title that says what the error bars are."""
+    ci = "Wilson 95 % interval" if metric == "exact_match" else "95 % interval of the mean"
+    if all(w == "95 %" for w in whats):
+        return f"bars: {ci}"
+    if all(w == "± 1 std" for w in whats):
+        return "bars: ± 1 std"
+    return f"bars: {ci} (± 1 std for summaries written before intervals)"
 
 
 def transition_n(curves: pd.DataFrame, tol: float = TRANSITION_TOL) -> float | None:
@@ -93,31 +133,51 @@ def _vline(x: float, y0: float, y1: float, name: str, color: str, dash: str, lab
 def _log_ticks(ns) -> dict:
     """Log-axis ticks at the sizes of the sweep only (no minor-decade clutter)."""
     ns = sorted({int(n) for n in ns if np.isfinite(n)})
-    return dict(type="log", tickvals=ns, ticktext=[f"{n:,}" for n in ns]) if ns else dict(type="log")
+    if not ns:
+        return dict(type="log")
+    pad = 0.08 * max(math.log10(ns[-1] / ns[0]), 1.0)   # the whole sweep, whatever a trace leaves out
+    return dict(type="log", tickvals=ns, ticktext=[f"{n:,}" for n in ns],
+                range=[math.log10(ns[0]) - pad, math.log10(ns[-1]) + pad])
 
 
 def transition_figure(results: pd.DataFrame, t: float, *, metric: str = "recovery_rate",
                       show_exact: bool = False, runs: pd.DataFrame | None = None,
                       selected_n: int | None = None, tol: float = TRANSITION_TOL,
-                      V: int | None = None) -> go.Figure:
-    """Train vs test ``metric`` against N (log axis) at level t with ±1 std error bars, the transition
-    N* (``transition_n``) as a labelled dashed line, optional exact-match curves, the what-if runs of
-    ``runs`` (same table layout) as diamonds, and the selected N as a dotted line."""
+                      V: int | None = None, references: bool = True) -> go.Figure:
+    """Train vs test ``metric`` against N (log axis) at level t with 95 % error bars (± 1 std for
+    summaries without intervals; the legend title says which), the ideal memorizer's (dashed) and
+    ideal generalizer's (dotted) train and test curves where measured (``references``), the
+    transition N* (``transition_n``) as a labelled dashed line, optional exact-match curves, the
+    what-if runs of ``runs`` (same table layout) as diamonds, and the selected N as a dotted line."""
     curves = recovery_by_n(results, t, metric)
     fig = go.Figure()
+    whats = []
     for split in ("train", "test"):
+        plus, minus, what = error_bars(curves, split)
+        whats.append(what)
         fig.add_trace(go.Scatter(
             x=curves["n"], y=curves[split], name=f"{split} {metric.replace('_', ' ')}",
             mode="lines+markers", customdata=curves["n"], marker=dict(size=9, color=SPLIT_COLORS[split]),
-            line=dict(color=SPLIT_COLORS[split]),
-            error_y=dict(type="data", array=curves[f"{split}_std"], thickness=1, width=3),
-            hovertemplate="N = %{x}<br>%{y:.3f} ± %{error_y.array:.3f}<extra>" + split + "</extra>"))
+            line=dict(color=SPLIT_COLORS[split]), legendgroup="model",
+            error_y=dict(type="data", array=plus, arrayminus=minus, thickness=1, width=3),
+            hovertemplate="N = %{x}<br>%{y:.3f} (+%{error_y.array:.3f} / −%{error_y.arrayminus:.3f})<extra>"
+                          + split + "</extra>"))
+    if references:
+        for ref, (label, dash) in REFERENCES.items():
+            rc = recovery_by_n(results, t, f"{ref}_{metric}")
+            for split in ("train", "test"):
+                if rc[split].notna().any():
+                    fig.add_trace(go.Scatter(
+                        x=rc["n"], y=rc[split], name=f"{label} · {split}", mode="lines", customdata=rc["n"],
+                        line=dict(color=SPLIT_COLORS[split], dash=dash, width=2), opacity=0.75,
+                        legendgroup=ref, connectgaps=False,
+                        hovertemplate="N = %{x}<br>%{y:.3f}<extra>" + f"{label} · {split}" + "</extra>"))
     if show_exact and metric != "exact_match":
         exact = recovery_by_n(results, t, "exact_match")
         for split in ("train", "test"):
             fig.add_trace(go.Scatter(
                 x=exact["n"], y=exact[split], name=f"{split} exact match", mode="lines+markers",
-                customdata=exact["n"], line=dict(color=SPLIT_COLORS[split], dash="dot"),
+                customdata=exact["n"], line=dict(color=SPLIT_COLORS[split], dash="dashdot", width=1),
                 marker=dict(symbol="x", color=SPLIT_COLORS[split]),
                 hovertemplate="N = %{x}<br>exact match %{y:.3f}<extra>" + split + "</extra>"))
     if runs is not None and len(runs):
@@ -141,45 +201,69 @@ def transition_figure(results: pd.DataFrame, t: float, *, metric: str = "recover
         xaxis=dict(**_log_ticks(list(curves["n"]) + ([] if runs is None else list(runs["n"]))),
                    title="training-set size N (log scale)"),
         yaxis=dict(title=f"{metric.replace('_', ' ')} (content tokens)", range=[-0.02, 1.12]),
-        legend=dict(orientation="h", y=-0.22), margin=dict(t=60, b=10), clickmode="event+select")
+        legend=dict(orientation="h", y=-0.22, title=dict(text=interval_legend(whats, metric), side="top")),
+        margin=dict(t=60, b=10), clickmode="event+select")
     return fig
 
 
-def entropy_by_n(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean per-token conditional entropy (nats) against N: one row per N × split × level measured."""
-    e = results.dropna(subset=["entropy"])
-    return (e.groupby(["n", "split", "t"], as_index=False)["entropy"].mean()
+def entropy_by_n(results: pd.DataFrame, column: str = "entropy") -> pd.DataFrame:
+    """Mean per-token conditional entropy (nats) against N: one row per N × split × level measured
+    (``column``: the network's ``entropy`` or a reference's ``memorizer_entropy`` ...)."""
+    if column not in results:
+        return pd.DataFrame(columns=["n", "split", "t", "entropy"])
+    e = results.dropna(subset=[column])
+    return (e.groupby(["n", "split", "t"], as_index=False)[column].mean().rename(columns={column: "entropy"})
             .sort_values(["split", "t", "n"], ignore_index=True))
 
 
-ENTROPY_SERIES = (("train", "noisy"), ("train", "clean"), ("test", "clean"), ("generated", "clean"))
-
-
-def entropy_figure(results: pd.DataFrame, *, selected_n: int | None = None, transition: float | None = None,
-                   noisy_t: float = 0.25) -> go.Figure:
-    """The entropy curve beside the transition: mean content-token entropy (nats) against N for
-    training sequences at t = ``noisy_t`` and clean, test sequences clean, and generated ones clean."""
+def entropy_levels(results: pd.DataFrame) -> list[float]:
+    """The levels t (clean input excluded) at which the network's entropy of train sequences was measured."""
     e = entropy_by_n(results)
+    return sorted(float(t) for t in e.loc[(e["split"] == "train") & (e["t"] >= CLEAN_T), "t"].unique())
+
+
+def entropy_figure(results: pd.DataFrame, t: float = 0.25, *, selected_n: int | None = None,
+                   transition: float | None = None, clean: bool = False, V: int | None = None) -> go.Figure:
+    """The entropy curve beside the transition, at level t: mean content-token entropy (nats) of x_theta
+    given z_t ~ q(z_t | x0) against N — the network's on train and test sequences (solid) and on
+    generated ones, where measured at t; the ideal memorizer's (dashed) and ideal generalizer's
+    (dotted), i.e. the conditional entropy of x0 given z_t under their data distributions. With
+    ``clean`` also the network's on the clean, uncorrupted input (t ≈ 0, faint)."""
+    series = [("entropy", split, False, "model · ", "solid") for split in ("train", "test", "generated")]
+    series += [(f"{ref}_entropy", split, False, f"{label} · ", dash) for ref, (label, dash) in REFERENCES.items()
+               for split in ("train", "test")]
+    if clean:
+        series += [("entropy", split, True, "clean input · ", "longdash") for split in ("train", "test", "generated")]
     fig = go.Figure()
-    top = float(e["entropy"].max()) if len(e) else 1.0
-    for split, kind in ENTROPY_SERIES:
-        at_level = (e["t"] < CLEAN_T) if kind == "clean" else np.isclose(e["t"], noisy_t)
-        rows = e[(e["split"] == split) & at_level]
+    top = 0.0
+    for column, split, at_clean, prefix, dash in series:
+        e = entropy_by_n(results, column)
+        at = (e["t"] < CLEAN_T) if at_clean else np.isclose(e["t"].astype(float), t)
+        rows = e[(e["split"] == split) & at]
         if rows.empty:
             continue
-        label = f"{split} · {'clean' if kind == 'clean' else f't = {noisy_t:g}'}"
+        top = max(top, float(rows["entropy"].max()))
+        label = f"{prefix}{split}"
         fig.add_trace(go.Scatter(
-            x=rows["n"], y=rows["entropy"], name=label, mode="lines+markers", customdata=rows["n"],
-            line=dict(color=SPLIT_COLORS[split], dash="solid" if kind == "clean" else "dash"),
+            x=rows["n"], y=rows["entropy"], name=label, customdata=rows["n"],
+            mode="lines+markers" if column == "entropy" else "lines",
+            opacity=0.45 if at_clean else (1.0 if column == "entropy" else 0.75),
+            line=dict(color=SPLIT_COLORS[split], dash=dash, width=2), legendgroup=column + prefix,
             marker=dict(symbol=SPLIT_SYMBOLS[split], size=8, color=SPLIT_COLORS[split]),
             hovertemplate="N = %{x}<br>H = %{y:.3f} nats/token<extra>" + label + "</extra>"))
+    top = top or 1.0
+    if not any(tr.name.startswith("model") for tr in fig.data):
+        levels = ", ".join(f"{m:g}" for m in entropy_levels(results)) or "no level"
+        fig.add_annotation(text=f"the model's entropy: measured at t = {levels} only", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom", font=dict(size=11, color="gray"))
     if transition is not None:
         fig.add_trace(_vline(transition, 0, top * 1.08, "transition", "black", "dash"))
     if selected_n:
         fig.add_trace(_vline(selected_n, 0, top * 1.08, f"selected N = {selected_n}", "gray", "dot"))
     fig.update_layout(
-        title="Conditional entropy of the denoiser", hovermode="closest",
-        xaxis=dict(**_log_ticks(e["n"]), title="training-set size N (log scale)"),
+        title=f"Conditional entropy at {level_label(t, V, short=True)}", hovermode="closest",
+        xaxis=dict(**_log_ticks(results["n"].dropna() if "n" in results else []),
+                   title="training-set size N (log scale)"),
         yaxis=dict(title="mean entropy (nats per content token)", rangemode="tozero"),
         legend=dict(orientation="h", y=-0.22), margin=dict(t=60, b=10), clickmode="event+select")
     return fig

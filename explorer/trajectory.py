@@ -102,6 +102,18 @@ def corrupt(x0: torch.Tensor, t: float, noise: UniformNoise, seed: int) -> tuple
     return noise.sample_xt(x0[None], float(t), generator=gen)[0], gen
 
 
+def next_corrupting_seed(x0, t: float, noise: UniformNoise, seed: int, tries: int = 1000) -> int | None:
+    """The first seed after ``seed`` whose corruption of x0 (L,) at level t changes at least one content
+    position (``corrupt`` draws the same z_t), or None if none of the next ``tries`` does."""
+    x0 = torch.as_tensor(x0)
+    content = content_mask(x0)
+    for s in range(int(seed) + 1, min(int(seed) + 1 + tries, 2**31)):
+        zt, _ = corrupt(x0, t, noise, s)
+        if bool(((zt != x0) & content).any()):
+            return s
+    return None
+
+
 def run(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, t: float, seed: int, *,
         greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT) -> Run:
     """Corrupt x0 (L,) at level t with ``seed`` and denoise it back, keeping the whole trajectory.

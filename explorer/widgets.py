@@ -10,6 +10,7 @@ and clicks on figures, and the URL always follows it.
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,28 @@ def level_select(levels, *, key: str, label: str = "Corruption level t", V: int 
 def select_example(split: str, example: int) -> None:
     """Make (split, example) the shared selection."""
     state.update(split=split, example=int(example))
+
+
+def backfill_note(names, paths, what: str, container=None) -> None:
+    """An ``st.info`` that ``what`` needs the tables ``names`` which the checkpoints at ``paths`` lack
+    (measured before the tables existed), with the command that back-fills each."""
+    names, paths = list(names), list(dict.fromkeys(paths))
+    if not names or not paths:
+        return
+    tables = ", ".join(f"`{n}`" for n in names)
+    commands = "\n".join(f"python -m engine measure {shlex.quote(shown_path(p))} --only {','.join(names)}" for p in paths)
+    whom = "this model" if len(paths) == 1 else f"{len(paths)} of the models"
+    many = len(names) > 1
+    (container or st).info(f"{what}: the table{'s' if many else ''} {tables} {'are' if many else 'is'} missing for "
+                           f"{whom} (measured before {'they' if many else 'it'} existed). Back-fill without "
+                           f"retraining, then restart the app (it caches the tables it has read):"
+                           f"\n```\n{commands}\n```", icon=":material/info:")
+
+
+def shown_path(path: str) -> str:
+    """``path`` relative to the repository when it lies inside it (as typed there), else absolute."""
+    p = Path(path).resolve()
+    return str(p.relative_to(data.REPO)) if p.is_relative_to(data.REPO) else str(p)
 
 
 # ------------------------------------------------------------------------------------------ exports

@@ -54,7 +54,8 @@ def test_transition_page(app):
     at = ok(app())
     assert at.title[0].value == "From memorizing to generalizing"
     assert len(at.get("plotly_chart")) == 2
-    expected = {"train recovery rate", "test recovery rate", "train · clean", "generated · clean"}
+    expected = {"train recovery rate", "test recovery rate", "model · train", "model · test",
+                "ideal memorizer · train", "ideal generalizer · test"}
     assert expected <= trace_names(at)
     assert len(at.get("download_button")) == 3  # two figures + the table
     assert at.query_params["page"] == "transition" and at.query_params["n"] == "8"   # snapped to the zoo
@@ -103,12 +104,12 @@ def test_page_param_opens_that_page(app):
 def test_basins_page_and_open_on_denoise(app):
     at = ok(app("basins", n=32))
     assert at.title[0].value == "Basins of attraction"
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 5   # sizes by N, fixed points, size vs length, profile, recovery vs t
     assert len(at.dataframe) == 1 and "sentence" in at.dataframe[0].value.columns
     at.radio[0].set_value("test").run()
     ok(at)
     assert at.query_params["split"] == "test"
-    at.selectbox[0].select(3).run()
+    next(s for s in at.selectbox if s.label == "example").select(3).run()
     assert at.query_params["example"] == "3"
     at.button[0].click().run()   # "Denoise this sentence"
     assert at.query_params["page"] == "denoise"

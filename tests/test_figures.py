@@ -30,6 +30,22 @@ def sweep_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reference_table() -> pd.DataFrame:
+    """``sweep_table`` with 95 % intervals on the recovery rows and the ideal denoisers' columns (the
+    layout of engine.zoo.results_table); N = 10000 is an older summary: no interval, no references."""
+    table = sweep_table()
+    level = table["recovery_rate"].notna()
+    old = table["n"] == 10000
+    table["recovery_low"] = (table["recovery_rate"] - 0.02 - 0.001 * table["n"].rank()).where(level & ~old)
+    table["recovery_high"] = (table["recovery_rate"] + 0.03).where(level & ~old)
+    for ref, base in (("memorizer", 0.9), ("generalizer", 0.4)):
+        for key in ("recovery_rate", "exact_match", "entropy"):
+            value = base + 0.01 * np.log10(table["n"]) + (0.05 if key == "entropy" else 0.0) \
+                + 0.1 * (table["split"] == "test") - table["t"]
+            table[f"{ref}_{key}"] = value.where(level & ~old)
+    return table
+
+
 def trace(fig, name):
     found = [tr for tr in fig.data if tr.name == name]
     assert len(found) == 1, [tr.name for tr in fig.data]
@@ -78,6 +94,30 @@ def test_transition_figure_traces_equal_table():
     assert "24% of tokens changed" in fig.layout.title.text  # (1 - alpha_t)(1 - 1/V) = 0.24975 * 0.98, not t
 
 
+def test_transition_figure_references_and_intervals():
+    table = reference_table()
+    fig = figures.transition_figure(table, 0.25)
+    for split in ("train", "test"):
+        rows = table[(table["split"] == split) & (table["t"] == 0.25)].sort_values("n")
+        tr = trace(fig, f"{split} recovery rate")
+        # 95 % interval of the mean where the summary has one, ± 1 std for the older N = 10000
+        plus = np.where(rows["n"] < 10000, rows["recovery_high"] - rows["recovery_rate"], rows["recovery_std"])
+        minus = np.where(rows["n"] < 10000, rows["recovery_rate"] - rows["recovery_low"], rows["recovery_std"])
+        assert np.allclose(tr.error_y.array, plus) and np.allclose(tr.error_y.arrayminus, minus)
+        for ref, label, dash in (("memorizer", "ideal memorizer", "dash"), ("generalizer", "ideal generalizer", "dot")):
+            ref_tr = trace(fig, f"{label} · {split}")
+            assert list(ref_tr.x) == list(rows["n"]) and ref_tr.line.dash == dash
+            assert np.allclose(ref_tr.y[:3], rows[f"{ref}_recovery_rate"].iloc[:3]) and np.isnan(ref_tr.y[3])
+    assert "95 % interval of the mean" in fig.layout.legend.title.text and "1 std" in fig.layout.legend.title.text
+    exact = figures.transition_figure(table, 0.25, metric="exact_match", references=False)
+    assert not any(tr.name.startswith("ideal") for tr in exact.data)
+    assert exact.layout.legend.title.text == "bars: ± 1 std"              # no exact-match intervals stored
+    only_new = table[table["n"] < 10000]
+    assert figures.transition_figure(only_new, 0.25).layout.legend.title.text == "bars: 95 % interval of the mean"
+    assert figures.reference_missing(table, "memorizer") == [10000]
+    assert figures.reference_missing(only_new, "generalizer") == []
+
+
 def test_transition_figure_marks_whatif_runs():
     runs = sweep_table()
     runs = runs[runs["n"] == 100].assign(n=300)
@@ -88,12 +128,33 @@ def test_transition_figure_marks_whatif_runs():
 
 def test_entropy_figure_series():
     table = sweep_table()
-    fig = figures.entropy_figure(table, transition=1000.0)
-    for name, split, t in (("train · t = 0.25", "train", 0.25), ("train · clean", "train", 1e-5),
-                           ("test · clean", "test", 1e-5), ("generated · clean", "generated", 1e-5)):
-        ref = table[(table["split"] == split) & (table["t"] == t)].sort_values("n")
+    fig = figures.entropy_figure(table, 0.25, transition=1000.0)
+    for name, split in (("model · train", "train"), ("model · test", "test"), ("model · generated", "generated")):
+        ref = table[(table["split"] == split) & (table["t"] == 0.25)].dropna(subset=["entropy"]).sort_values("n")
         tr = trace(fig, name)
         assert list(tr.x) == list(ref["n"]) and np.allclose(tr.y, ref["entropy"])
+    assert not any("clean" in tr.name for tr in fig.data)              # clean input only on request
+    fig = figures.entropy_figure(table, 0.25, clean=True)
+    for name, split in (("clean input · train", "train"), ("clean input · test", "test"),
+                        ("clean input · generated", "generated")):
+        ref = table[(table["split"] == split) & (table["t"] == 1e-5)].sort_values("n")
+        tr = trace(fig, name)
+        assert list(tr.x) == list(ref["n"]) and np.allclose(tr.y, ref["entropy"])
+
+
+def test_entropy_figure_follows_t():
+    """At t = 0.1 the network was not measured: only the ideal denoisers' entropy at 0.1 is drawn."""
+    table = reference_table()
+    fig = figures.entropy_figure(table, 0.1)
+    assert not any(tr.name.startswith("model") for tr in fig.data)
+    for ref, label in (("memorizer", "ideal memorizer"), ("generalizer", "ideal generalizer")):
+        for split in ("train", "test"):
+            rows = table[(table["split"] == split) & (table["t"] == 0.1)].sort_values("n")
+            tr = trace(fig, f"{label} · {split}")
+            assert list(tr.x) == [10, 100, 1000]                          # N = 10000 has no reference
+            assert np.allclose(tr.y, rows[f"{ref}_entropy"].iloc[:3])
+    assert "t = 0.1" in fig.layout.title.text
+    assert figures.entropy_levels(table) == [0.25]
 
 
 def test_clicked_n_reads_customdata():

@@ -1,58 +1,89 @@
-"""Basins of one model: how far each sentence can be corrupted and still come back, train vs test;
+"""Basins of attraction per example: the Hamming basin size across N and within one model (against
+sentence length), the fixed points, and one example's profile p(k) against the two ideal denoisers;
 pick an example and open it on Denoise."""
 import streamlit as st
 
-from explorer import data, figures, state, widgets
+from engine import profiles, stats
+from explorer import basin_figures as bf, data, figures, state, widgets
+
+BASIN_TABLES = ["basin_profile", "basin_size"]
 
 st.title("Basins of attraction")
 entry = widgets.sidebar()
 st.caption(
-    f"{widgets.entry_label(entry)}. The basin radius of a sentence is the largest corruption level t "
-    "such that, at every measured level up to t, the model restores the whole sentence exactly in at "
-    "least half of the trials (0 if it fails at the smallest level). Memorizing models have wide "
-    "basins around their training sentences and none around unseen ones.")
+    "The Hamming basin of a sentence with n content positions (words and end token): change exactly k of "
+    "them to other tokens, start the reverse diffusion at the level that changes k/n of the tokens on "
+    "average, and count how often the whole sentence comes back exactly: p(k). Its **basin size** is the "
+    "share k/n at which p first drops below 1/2 (interpolated; 1 if it never does). Trials that corrupt "
+    "nothing do not exist here: every trial changes exactly k positions.")
 
+st.subheader(f"Across N · {entry.corpus}")
+sizes, lacking = widgets.guard(data.zoo_table, entry.root, entry.corpus, "basin_size")
+results = widgets.guard(data.transition, entry.root, entry.corpus)
+left, right = st.columns(2)
+if len(sizes):
+    widgets.figure(bf.size_distribution_figure(sizes, entry.n), f"basin_sizes_{entry.corpus}", container=left,
+                   key="size_distribution")
+widgets.backfill_note(BASIN_TABLES, [e["path"] for e in lacking], "The basin-size distribution", container=left)
+widgets.figure(bf.fixed_points_figure(results, entry.n), f"fixed_points_{entry.corpus}", container=right,
+               key="fixed_points")
+right.caption("Greedy dynamics from the clean sentence (no corruption): a fixed point comes back unchanged. "
+              "A generalizing model holds unseen test sentences as fixed points too, not only its own.")
+
+st.subheader(f"This model · N = {entry.n:,}")
 tables = widgets.guard(data.tables, entry.path)
-if "basins" not in tables or "recovery" not in tables:
-    st.error("This model has no basin measurements: run `python -m engine measure` on it.")
-    st.stop()
-basins, recovery = tables["basins"], tables["recovery"]
-V = widgets.guard(data.bundle, entry.path).config.vocab_size
 sentences = {s: widgets.guard(data.sentences, entry.path, s) for s in ("train", "test")}
 selected = (state.get("split"), state.get("example"))
-
-left, right = st.columns(2)
-event = widgets.figure(figures.basin_strip_figure(basins, sentences, selected),
-                       f"basins_{entry.corpus}_n{entry.n}", container=left,
-                       key=f"basin_strip_{entry.path}_{selected}", select="points")
-widgets.figure(figures.recovery_vs_t_figure(recovery, V), f"recovery_vs_t_{entry.corpus}_n{entry.n}",
-               container=right, key="recovery_vs_t")
-for split, example in figures.selected_examples(event)[:1]:
-    widgets.select_example(split, example)
-    st.rerun()
-
-st.subheader("Largest and smallest basins")
-k = st.slider("examples at each end", 1, 20, 5)
-extremes = figures.basin_extremes(basins, k)
-extremes["sentence"] = [sentences[s][i] if i < len(sentences[s]) else "" for s, i in
-                        zip(extremes["split"], extremes["example"])]
-rows = st.dataframe(extremes, hide_index=True, on_select="rerun", selection_mode="single-row",
-                    key=f"extremes_{entry.path}_{k}",
-                    column_config={"radius": st.column_config.NumberColumn(format="%.2f"),
-                                   "mean_p": st.column_config.NumberColumn("mean exact-recovery freq.",
-                                                                           format="%.2f")})
-widgets.download_table(extremes, f"basin_extremes_{entry.corpus}_n{entry.n}")
-picked = rows.selection.rows if rows is not None else []
-if picked:
-    r = extremes.iloc[picked[0]]
-    if (r["split"], int(r["example"])) != selected:
-        widgets.select_example(r["split"], int(r["example"]))
+have = all(name in tables for name in BASIN_TABLES)
+if have:
+    ranked = profiles.rank(tables["basin_size"], tables["basin_profile"])
+    cols = st.columns(4)
+    for i, split in enumerate(("train", "test")):
+        part = ranked[ranked["split"] == split]
+        rho = stats.spearman(part["size"], part["n_content"])
+        cols[i].metric(f"Spearman ρ(size, length) · {split}", "n/a" if rho != rho else f"{rho:+.2f}",
+                       help="Rank correlation of basin size with sentence length n over the measured examples "
+                            "(n/a: too few or all equal). Negative: shorter sentences have wider basins.")
+        cols[2 + i].metric(f"distinct sizes · {split}", f"{part['size'].round(9).nunique()} of {len(part)}")
+    lengths = sorted(int(n) for n in ranked["n_content"].unique())
+    length = st.selectbox("Sentence length", ["all", *lengths], key="basin_length",
+                          format_func=lambda n: "all lengths" if n == "all" else f"n = {n} content positions",
+                          help="Compare basins within one length: at a given share k/n a longer sentence "
+                               "has more positions to restore.")
+    shown = ranked if length == "all" else ranked[ranked["n_content"] == length]
+    left, right = st.columns(2)
+    event = widgets.figure(bf.size_length_figure(shown, sentences, selected), f"size_length_{entry.corpus}_n{entry.n}",
+                           container=left, key=f"size_length_{entry.path}_{selected}_{length}", select="points")
+    for split, example in figures.selected_examples(event)[:1]:
+        widgets.select_example(split, example)
         st.rerun()
+    among = right.selectbox("Rank among", ["train and test", "train", "test"], key="basin_among")
+    k = right.slider("examples at each end", 1, 20, 5)
+    pool = shown if among == "train and test" else shown[shown["split"] == among]
+    ext = profiles.extremes(pool, k)
+    ext["sentence"] = [sentences[s][i] if i < len(sentences[s]) else "" for s, i in zip(ext["split"], ext["example"])]
+    ext = ext[["end", "rank", "split", "example", "n_content", "size", "area", "tied", "sentence"]]
+    right.caption("Ranked by basin size, ties broken by the area under p(k) (the mean of p over k = 1 … n), then "
+                  "by length; `tied` counts the examples that still share all three.")
+    rows = st.dataframe(ext, hide_index=True, on_select="rerun", selection_mode="single-row",
+                        key=f"extremes_{entry.path}_{k}_{length}_{among}",
+                        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("size", "area")})
+    widgets.download_table(ranked, f"basin_ranking_{entry.corpus}_n{entry.n}", label="Download the whole ranking (CSV)")
+    picked = rows.selection.rows if rows is not None else []
+    if picked and (ext["split"].iloc[picked[0]], int(ext["example"].iloc[picked[0]])) != selected:
+        widgets.select_example(ext["split"].iloc[picked[0]], int(ext["example"].iloc[picked[0]]))
+        st.rerun()
+else:
+    widgets.backfill_note([n for n in BASIN_TABLES if n not in tables], [entry.path], "The per-example basin size")
+    if "basins" in tables:
+        widgets.figure(figures.basin_strip_figure(tables["basins"], sentences, selected),
+                       f"basins_{entry.corpus}_n{entry.n}", key="basin_strip")
 
 st.subheader("Selected example")
 split = st.radio("split", ["train", "test"], horizontal=True,
                  index=["train", "test"].index(selected[0]) if selected[0] in ("train", "test") else 0)
-measured = sorted(basins.loc[basins["split"] == split, "example"])
+per_example = tables["basin_size"] if have else tables.get("basins")
+measured = [] if per_example is None else sorted(per_example.loc[per_example["split"] == split, "example"])
 if not measured:
     st.warning(f"No {split} examples were measured for this model.")
     st.stop()
@@ -63,13 +94,26 @@ def sentence(i: int) -> str:
 
 
 example = selected[1] if selected[0] == split and selected[1] in measured else measured[0]
-example = st.selectbox("example", measured, index=measured.index(example),
-                       format_func=lambda i: f"#{i}: {sentence(i)}")
+example = st.selectbox("example", measured, index=measured.index(example), format_func=lambda i: f"#{i}: {sentence(i)}")
 if (split, example) != selected:
     widgets.select_example(split, example)
-row = basins[(basins["split"] == split) & (basins["example"] == example)]
-st.markdown(f"> {sentence(example)}\n\nbasin radius **{float(row['radius'].iloc[0]):g}**; "
-            "exact-recovery frequency per level: "
-            + ", ".join(f"{c[2:]}: {float(row[c].iloc[0]):.2f}" for c in row.columns if c.startswith("p@")))
+st.markdown(f"> {sentence(example)}")
+if have:
+    r = ranked[(ranked["split"] == split) & (ranked["example"] == example)].iloc[0]
+    st.markdown(f"basin size **{r['size']:.3f}** (k\\* = {r['k_star']} of n = {r['n_content']} content positions; "
+                f"rank {r['rank']} of {len(ranked)}; area under p(k) {r['area']:.3f})")
+    refs = {"ideal memorizer": "memorizer_basin_profile"} | ({"ideal generalizer": "generalizer_basin_profile"}
+                                                             if entry.corpus == "grammar" else {})
+    shown_profiles = {"model": tables["basin_profile"]} | {k: tables[v] for k, v in refs.items() if v in tables}
+    widgets.figure(bf.hamming_profile_figure(shown_profiles, split, example, float(r["size"])),
+                   f"hamming_profile_{entry.corpus}_n{entry.n}_{split}{example}", key="hamming_profile")
+    widgets.backfill_note([v for v in refs.values() if v not in tables], [entry.path], "The reference profiles")
+elif "basins" in tables:
+    r = tables["basins"][(tables["basins"]["split"] == split) & (tables["basins"]["example"] == example)].iloc[0]
+    st.markdown(f"level radius **{r['radius']:g}** (the older measurement: the largest level t recovered exactly)")
 if st.button("Denoise this sentence", type="primary", icon=":material/blur_on:"):
     widgets.go_to("denoise")
+with st.expander("Recovery against the corruption level t (this model)"):
+    if "recovery" in tables:
+        widgets.figure(figures.recovery_vs_t_figure(tables["recovery"], data.vocab_size(entry.path)),
+                       f"recovery_vs_t_{entry.corpus}_n{entry.n}", key="recovery_vs_t")

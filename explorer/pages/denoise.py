@@ -2,29 +2,13 @@
 (animated), the model's entropy at each step, and where the run ended — back at x0, in another
 training sentence's basin, or somewhere new. Side by side, two models start from the very same seed."""
 import math
-from pathlib import Path
 
-import pandas as pd
 import streamlit as st
-import torch
 
-from explorer import data, state, widgets
+from explorer import data, partners, state, widgets
 from explorer import trajectory as tj
 
 SOURCES = {"train": "a training example", "test": "a test example", "text": "my own sentence"}
-
-
-@st.cache_data(show_spinner="Denoising...", max_entries=64)
-def cached_run(path: str, written: float, x0: tuple[int, ...], t: float, seed: int, greedy: bool) -> tj.Run:
-    """The trajectory of the model at ``path`` (saved at time ``written``: a retrained what-if run is
-    a new key) from x0 — the chosen example or typed text — corrupted at level t with ``seed``."""
-    b = data.bundle(path)
-    return tj.run(b.model, b.noise, torch.tensor(x0), t, seed, greedy=greedy)
-
-
-def denoise_run(path: str, x0: list[int], t: float, seed: int, greedy: bool) -> tj.Run:
-    written = (Path(path) / "model.safetensors").stat().st_mtime
-    return cached_run(path, written, tuple(x0), float(t), int(seed), bool(greedy))
 
 
 def bound(key: str, name: str, value=None) -> dict:
@@ -62,33 +46,14 @@ def current_source() -> str:
     return "text" if kept == ("text", state.get("split"), state.get("example")) else shared
 
 
-def other_entries(entry: widgets.Entry) -> pd.DataFrame:
-    """Every zoo entry and what-if run except ``entry``, labelled, as candidates to compare with."""
-    frames = []
-    for root, tag in ((entry.root, "zoo"), (str(data.runs_root()), "your run")):
-        try:
-            df = data.entries(root)
-        except ValueError as e:
-            st.warning(f"Could not read the models in {root}: {e}")
-            continue
-        frames.append(df.assign(label=[f"{c} · N = {n:,} ({tag})" for c, n in zip(df["corpus"], df["n"])]))
-    df = pd.concat(frames, ignore_index=True)
-    return df[df["path"] != entry.path].reset_index(drop=True)
-
-
-def default_partner(entry: widgets.Entry, others: pd.DataFrame) -> int:
-    """Index of the natural partner: the largest N of the same corpus, or the smallest if entry is it."""
-    same = others[others["corpus"] == entry.corpus]
-    if same.empty:
-        return 0
-    return int(same["n"].idxmin() if entry.n >= same["n"].max() else same["n"].idxmax())
-
-
 def show_outcome(b, r: tj.Run) -> None:
     """Where the run ended, in words, with x̂ (its tokens that differ from x0 in red)."""
     sentence = data.sentences(str(b.path), "train")
     out = tj.classify(r.x_hat, r.x0, b.train_ids.numpy())
-    if out.kind == "recovered":
+    if out.kind == "recovered" and not r.changed()[r.content()].any():
+        st.info("**Nothing to recover**: the seed changed none of x0's words, and x̂ = x0. This says nothing "
+                "about the basin.", icon=":material/block:")
+    elif out.kind == "recovered":
         where = f"x0 is training example {out.index}" if out.index is not None else "x0 is not a training sentence"
         st.success(f"**Recovered x0 exactly** ({where}).", icon=":material/check_circle:")
     elif out.kind == "other_basin":
@@ -155,23 +120,27 @@ greedy = c3.radio("Steps", ["stochastic", "greedy"], **kept("dn_mode", "stochast
 compare = c4.toggle("Side by side with a second model", **kept("dn_compare", False))
 only_changes = c4.checkbox("Only rows where a token changed", **kept("dn_only_changes", True))
 
-partner = None
+second = None   # (name, the bundle whose tokenizer and training set judge the run, ideal reference or None)
 if compare:
-    others = other_entries(entry)
-    if others.empty:
-        st.warning("There is no other model to compare with.")
+    cands = partners.candidates(entry)
+    labels = dict(zip(cands["key"], cands["label"]))
+    pick = st.selectbox("Second model", list(labels), format_func=labels.get, index=partners.default_choice(entry, cands),
+                        key=f"dn_partner_{entry.path}", help="Another model, or an exact ideal denoiser: the ideal "
+                        "memorizer knows only these N training sentences, the ideal generalizer the whole language.")
+    reference = partners.reference_of(pick)
+    if reference is not None:
+        second = (f"{partners.IDEAL_LABELS[reference]}, N = {b.n:,}" if reference == "memorizer"
+                  else partners.IDEAL_LABELS[reference], b, reference)
     else:
-        labels = dict(zip(others["path"], others["label"]))
-        pick = st.selectbox("Second model", list(labels), format_func=labels.get,
-                            index=default_partner(entry, others), key=f"dn_partner_{entry.path}")
-        partner = widgets.guard(data.bundle, pick)
-        if not tj.same_vocabulary(b.tokenizer, partner.tokenizer) or partner.config.seq_len != L:
+        other = widgets.guard(data.bundle, pick)
+        if not tj.same_vocabulary(b.tokenizer, other.tokenizer) or other.config.seq_len != L:
             st.error(f"{labels[pick]} has a different vocabulary or sequence length than "
                      f"{widgets.entry_label(entry)}: they cannot start from the same corrupted sequence. "
                      "Choose a model trained on the same corpus.")
-            partner = None
+        else:
+            second = (f"N = {other.n:,}", other, None)
 
-r = denoise_run(entry.path, ids, t, seed, greedy)
+r = partners.denoise_run(entry.path, ids, t, seed, greedy)
 alpha = float(b.noise.alpha(t))
 changed, content = r.changed(), r.content()
 st.markdown(
@@ -181,24 +150,31 @@ st.markdown(
     f"{int(changed[content].sum())} of them among the {int(content.sum())} content positions (words and end token).")
 st.markdown(f"x0: {tj.tokens_markdown(r.x0, b.tokenizer.itos)}  \n"
             f"z_t: {tj.tokens_markdown(r.zt, b.tokenizer.itos, changed)}")
+if not changed[content].any():
+    nxt = tj.next_corrupting_seed(r.x0, t, b.noise, seed)
+    st.warning("**This seed corrupted nothing**: none of x0's words changed, so there is nothing to recover. "
+               + ("Try another seed." if nxt is not None else "Raise t."), icon=":material/block:")
+    if nxt is not None:
+        st.button(f"Use seed {nxt} (the next that changes a word)", on_click=state.update, kwargs={"seed": nxt})
 
-if partner is None:
+if second is None:
     show_outcome(b, r)
     widgets.figure(tj.token_grid_figure(r, b.tokenizer.itos, only_changes=only_changes),
                    f"dn_grid_{b.corpus}_n{b.n}", key="dn_grid")
     runs = {f"N = {b.n}": r}
 else:
-    r2 = denoise_run(str(partner.path), ids, t, seed, greedy)
-    names = {"A": f"{b.corpus} · N = {b.n:,}", "B": f"{partner.corpus} · N = {partner.n:,}"}
-    for col, (name, model, run_) in zip(st.columns(2), (("A", b, r), ("B", partner, r2))):
+    label, judge, reference = second
+    r2 = partners.denoise_run(str(judge.path), ids, t, seed, greedy, reference)
+    names = {"A": f"{b.corpus} · N = {b.n:,}", "B": f"{judge.corpus} · {label}"}
+    for col, (name, model, run_) in zip(st.columns(2), (("A", b, r), ("B", judge, r2))):
         with col:
             st.markdown(f"**{name}: {names[name]}**")
             show_outcome(model, run_)
-    for name, model, run_ in (("A", b, r), ("B", partner, r2)):   # full width: the tokens stay legible
+    for name, model, run_ in (("A", b, r), ("B", judge, r2)):   # full width: the tokens stay legible
         fig = tj.token_grid_figure(run_, model.tokenizer.itos, title=f"{name}: {names[name]}",
                                    only_changes=only_changes)
         widgets.figure(fig, f"dn_grid_{name}_{model.corpus}_n{model.n}", key=f"dn_grid_{name}")
-    runs = {f"A (N = {b.n})": r, f"B (N = {partner.n})": r2}
+    runs = {f"A (N = {b.n})": r, f"B ({label})": r2}
 
 st.subheader("Model entropy along the way")
 st.caption("Mean entropy of x_θ (nats) over all positions and over x0's content positions at each reverse "

@@ -2,6 +2,7 @@
 selection and opens the page that shows it."""
 import streamlit as st
 
+from engine import profiles
 from explorer import data, figures, state, widgets
 
 st.title("Guided tour: from memory to creativity")
@@ -21,11 +22,17 @@ def largest_basin_example(n: int) -> int:
     """The training example with the widest basin in the model of size n (0 if unknown)."""
     path = index.loc[(index["corpus"] == entry.corpus) & (index["n"] == n), "path"].iloc[0]
     try:
-        basins = data.tables(path)["basins"]
-    except (ValueError, KeyError):
+        tables = data.tables(path)
+    except ValueError:
         return 0
-    ext = figures.basin_extremes(basins[basins["split"] == "train"], 1)
-    return int(ext["example"].iloc[0]) if len(ext) else 0
+    if "basin_size" in tables and "basin_profile" in tables:   # the Hamming basin size, ties broken
+        sizes = tables["basin_size"]
+        ranked = profiles.rank(sizes[sizes["split"] == "train"], tables["basin_profile"])
+    elif "basins" in tables:                                   # older models: the level radius
+        ranked = figures.basin_extremes(tables["basins"][tables["basins"]["split"] == "train"], 1)
+    else:
+        return 0
+    return int(ranked["example"].iloc[0]) if len(ranked) else 0
 
 
 STEPS = [

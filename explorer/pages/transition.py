@@ -16,6 +16,7 @@ st.caption(
 
 entry = widgets.sidebar()
 results = widgets.guard(data.transition, entry.root, entry.corpus)
+index = data.entries(entry.root).query("corpus == @entry.corpus")
 if results.empty or "recovery_rate" not in results:
     st.warning(f"No measured models for '{entry.corpus}' yet: run `python -m engine measure` on its entries.")
     st.stop()
@@ -26,6 +27,10 @@ metric = st.sidebar.radio("Recovery measure", ["recovery_rate", "exact_match"], 
                           format_func=lambda m: m.replace("_", " "),
                           help="recovery rate: share of corrupted words restored; exact match: whole sentence.")
 show_exact = metric == "recovery_rate" and st.sidebar.checkbox("Also show exact match", value=False)
+clean = st.sidebar.checkbox("Entropy on clean input too", value=False,
+                            help="The model's entropy when it is handed the uncorrupted sentence itself (measured "
+                                 "at t = 1e-5): how sure it is of each word of a sentence it sees whole. ≈ 0 on "
+                                 "memorized sentences.")
 
 runs_root = data.runs_root()
 runs = None
@@ -43,9 +48,21 @@ fig = figures.transition_figure(results, t, metric=metric, show_exact=show_exact
 # the charts' keys change with N, so a click that selected an N does not fire again afterwards
 event = widgets.figure(fig, f"transition_{entry.corpus}_t{t:g}", container=left,
                        key=f"transition_chart_{entry.n}", select="points")
-entropy_event = widgets.figure(figures.entropy_figure(results, selected_n=entry.n, transition=n_star),
-                               f"entropy_{entry.corpus}", container=right, key=f"entropy_chart_{entry.n}",
+entropy_event = widgets.figure(figures.entropy_figure(results, t, selected_n=entry.n, transition=n_star, clean=clean,
+                                                      V=V),
+                               f"entropy_{entry.corpus}_t{t:g}", container=right, key=f"entropy_chart_{entry.n}",
                                select="points")
+measured = figures.entropy_levels(results)
+right.caption("Entropy of the denoiser's x0 prediction from z_t, per content token: 0 = certain. The ideal "
+              "curves are the conditional entropy of x0 given z_t when the data are exactly the N training "
+              "sentences (memorizer) or the grammar's whole language (generalizer)."
+              + ("" if any(np.isclose(measured, t)) else " The model's own entropy was measured at t = "
+                 + ", ".join(f"{m:g}" for m in measured) + " only: choose that level to see it."))
+refs = [r for r in figures.REFERENCES if r == "memorizer" or entry.corpus == "grammar"]
+lacking = {r: set(figures.reference_missing(results, r)) for r in refs}
+widgets.backfill_note([f"{r}_recovery" for r in refs if lacking[r]],
+                      index.loc[index["n"].isin(set().union(*lacking.values())), "path"],
+                      "The ideal denoisers' curves", container=left)
 clicked = figures.clicked_n(event) or figures.clicked_n(entropy_event)
 if clicked is not None and clicked != entry.n:
     index = data.entries(entry.root)

@@ -1,0 +1,162 @@
+"""Figure builders of the Basins page: pure functions from the basin tables (``engine.basin``,
+``engine.references``) to plotly figures; they never call ``st.*``.
+
+* ``size_distribution_figure`` — the continuous basin size per example, one box per N and split;
+* ``fixed_points_figure``      — the share of clean sequences left unchanged by greedy dynamics per N;
+* ``size_length_figure``       — basin size against sentence length (n_content) for one model;
+* ``hamming_profile_figure``   — one example's p(k) against k/n with Wilson 95 % bands, the network's
+  beside the ideal memorizer's and ideal generalizer's profiles of the same example.
+
+Points carry ``customdata`` [split, example] (or N) so that a click can be traced back.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from engine import profiles
+
+from .figures import SPLIT_COLORS, SPLIT_SYMBOLS, _log_ticks, _vline
+
+PROFILE_STYLES = {"model": ("#222222", "solid"), "ideal memorizer": ("#d62728", "dash"),
+                  "ideal generalizer": ("#2ca02c", "dot")}
+SPLIT_OFFSET = {"train": -0.15, "test": 0.15}   # side by side at one length
+
+
+def size_distribution_figure(sizes: pd.DataFrame, selected_n: int | None = None) -> go.Figure:
+    """Box (with every example as a point) of the continuous basin size per N, train beside test.
+
+    sizes: the ``basin_size`` tables of a zoo (``engine.zoo.collect_table``): columns n, split,
+    example, size. The x axis lists the N as categories, smallest first."""
+    fig = go.Figure()
+    ns = sorted(int(n) for n in sizes["n"].unique()) if len(sizes) else []
+    for split in ("train", "test"):
+        s = sizes[sizes["split"] == split].sort_values(["n", "example"]) if len(sizes) else sizes
+        if s.empty:
+            continue
+        fig.add_trace(go.Box(
+            x=[f"{int(n):,}" for n in s["n"]], y=s["size"], name=split, boxpoints="all", jitter=0.5,
+            pointpos=0, customdata=np.column_stack([s["n"], s["example"]]), offsetgroup=split,
+            marker=dict(color=SPLIT_COLORS[split], size=3, opacity=0.45), line=dict(width=1.5),
+            hovertemplate="N = %{x} · " + split + " #%{customdata[1]}<br>basin size %{y:.3f}<extra></extra>"))
+    title = "Basin size per example against N"
+    if selected_n in ns:
+        title += f" (selected: N = {selected_n:,})"
+    fig.update_layout(
+        title=title, boxmode="group", hovermode="closest",
+        xaxis=dict(title="training-set size N", type="category", categoryorder="array",
+                   categoryarray=[f"{n:,}" for n in ns]),
+        yaxis=dict(title="basin size (share of content positions)", range=[-0.04, 1.06]),
+        legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
+    return fig
+
+
+def fixed_by_n(results: pd.DataFrame) -> pd.DataFrame:
+    """The fixed-point share per N and split (columns n, split, fixed_fraction) from the sweep table,
+    averaged over the seeds of one N where the zoo has several."""
+    if "fixed_fraction" not in results:
+        return pd.DataFrame(columns=["n", "split", "fixed_fraction"])
+    f = results[results["split"].isin(["train", "test"])].dropna(subset=["fixed_fraction"])
+    per_model = ["n", "split", "seed"] if "seed" in f else ["n", "split"]   # one value per model, every level
+    f = f.groupby(per_model, as_index=False)["fixed_fraction"].first()
+    return (f.groupby(["n", "split"], as_index=False)["fixed_fraction"].mean()     # mean over seeds
+            .sort_values(["split", "n"], ignore_index=True))
+
+
+def fixed_points_figure(results: pd.DataFrame, selected_n: int | None = None) -> go.Figure:
+    """Share of clean train and test sequences that greedy dynamics leaves unchanged, against N."""
+    f = fixed_by_n(results)
+    fig = go.Figure()
+    for split in ("train", "test"):
+        rows = f[f["split"] == split]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows["n"], y=rows["fixed_fraction"], name=split, mode="lines+markers", customdata=rows["n"],
+            line=dict(color=SPLIT_COLORS[split]), marker=dict(symbol=SPLIT_SYMBOLS[split], size=9),
+            hovertemplate="N = %{x}<br>%{y:.3f} fixed<extra>" + split + "</extra>"))
+    if selected_n:
+        fig.add_trace(_vline(selected_n, 0, 1.04, f"selected N = {selected_n}", "gray", "dot"))
+    fig.update_layout(
+        title="Fixed points: clean sentences left unchanged", hovermode="closest",
+        xaxis=dict(**_log_ticks(f["n"]), title="training-set size N (log scale)"),
+        yaxis=dict(title="share of clean sequences that are fixed points", range=[-0.03, 1.06]),
+        legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
+    return fig
+
+
+def size_length_figure(ranked: pd.DataFrame, sentences: dict[str, list[str]] | None = None,
+                       selected: tuple[str, int] | None = None) -> go.Figure:
+    """Basin size against sentence length n_content, train and test side by side at each length
+    (x = n_content ± 0.15), with the median size per length as a line; ``ranked`` has columns split,
+    example, n_content, size (a ``profiles.rank`` table: its area and rank go to the hover)."""
+    fig = go.Figure()
+    for split in ("train", "test"):
+        r = ranked[ranked["split"] == split].sort_values(["n_content", "example"])
+        if r.empty:
+            continue
+        text = [sentences[split][i] if sentences and 0 <= i < len(sentences.get(split, [])) else ""
+                for i in r["example"]]
+        extra = np.column_stack([r["split"], r["example"], r["n_content"],
+                                 r["rank"] if "rank" in r else np.full(len(r), -1)])
+        fig.add_trace(go.Scatter(
+            x=r["n_content"] + SPLIT_OFFSET[split], y=r["size"], mode="markers", name=split, customdata=extra,
+            hovertext=text, marker=dict(color=SPLIT_COLORS[split], symbol=SPLIT_SYMBOLS[split], size=8, opacity=0.6),
+            hovertemplate="%{customdata[0]} #%{customdata[1]} · %{customdata[2]} content positions<br>"
+                          "basin size %{y:.3f} (rank %{customdata[3]})<br>%{hovertext}<extra></extra>"))
+        med = r.groupby("n_content", as_index=False)["size"].median()
+        fig.add_trace(go.Scatter(
+            x=med["n_content"] + SPLIT_OFFSET[split], y=med["size"], mode="lines", name=f"median {split}",
+            line=dict(color=SPLIT_COLORS[split], width=1.5), hoverinfo="skip"))
+    if selected is not None:
+        s = ranked[(ranked["split"] == selected[0]) & (ranked["example"] == selected[1])]
+        if len(s):
+            fig.add_trace(go.Scatter(x=s["n_content"] + SPLIT_OFFSET.get(selected[0], 0), y=s["size"],
+                                     mode="markers", name="selected", hoverinfo="skip",
+                                     marker=dict(symbol="star", size=16, color="black")))
+    fig.update_layout(
+        title="Basin size against sentence length", hovermode="closest", clickmode="event+select",
+        xaxis=dict(title="sentence length n (content positions: words and end token)", dtick=1),
+        yaxis=dict(title="basin size (share of content positions)", range=[-0.04, 1.06]),
+        legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
+    return fig
+
+
+def hamming_profile_figure(tables: dict[str, pd.DataFrame], split: str, example: int,
+                           size: float | None = None) -> go.Figure:
+    """p(k) against the share k/n of corrupted content positions for one example, with its Wilson
+    95 % interval (a band for the model, bars for the references), from Hamming profiles keyed by
+    label ('model', 'ideal memorizer', 'ideal generalizer'); p = 1/2 and the model's continuous basin
+    ``size`` marked. k after the early stop (two k with p < 1/2) were not measured and are not drawn."""
+    fig = go.Figure()
+    for label, profile in tables.items():
+        rows = profile[(profile["split"] == split) & (profile["example"] == example)].sort_values("k")
+        if rows.empty:
+            continue
+        f = profiles.frequencies(rows)
+        color, dash = PROFILE_STYLES.get(label, ("gray", "solid"))
+        custom = np.column_stack([f["k"], f["n_content"], f["recovered"], f["trials"], f["t"], f["low"], f["high"]])
+        if label == "model":
+            fig.add_trace(go.Scatter(
+                x=np.r_[f["share"], f["share"][::-1]], y=np.r_[f["high"], f["low"][::-1]], fill="toself", mode="lines",
+                name="model · Wilson 95 %", line=dict(width=0), fillcolor="rgba(34,34,34,0.15)", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=f["share"], y=f["p"], name=label, mode="lines+markers", customdata=custom,
+            line=dict(color=color, dash=dash, width=2.5 if label == "model" else 1.8),
+            marker=dict(color=color, size=8 if label == "model" else 6),
+            error_y=None if label == "model" else dict(type="data", array=f["high"] - f["p"],
+                                                       arrayminus=f["p"] - f["low"], thickness=1, width=2),
+            hovertemplate="k = %{customdata[0]} of %{customdata[1]} (t_k = %{customdata[4]:.3f})<br>p = %{y:.2f}"
+                          " (%{customdata[2]}/%{customdata[3]}; 95 %: %{customdata[5]:.2f}–%{customdata[6]:.2f})"
+                          "<extra>" + label + "</extra>"))
+    fig.add_hline(y=0.5, line=dict(color="gray", dash="dot", width=1))
+    if size is not None and np.isfinite(size):
+        fig.add_trace(_vline(size, 0, 1.04, "basin size", "#222222", "dash", f"size {size:.2f}",
+                             "left" if size > 0.5 else "right"))
+    fig.update_layout(
+        title=f"Hamming profile of {split} #{example}", hovermode="closest",
+        xaxis=dict(title="share k/n of content positions changed", range=[0, 1.02]),
+        yaxis=dict(title="exact-recovery frequency p(k)", range=[-0.04, 1.08]),
+        legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
+    return fig
