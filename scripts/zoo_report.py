@@ -12,8 +12,11 @@ import math
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from engine.basin import basin_sizes  # noqa: E402
 from engine.summary import Summary  # noqa: E402
 from engine.zoo import read_index  # noqa: E402
 
@@ -36,8 +39,19 @@ def main() -> None:
           "| network train | network test | ideal memorizer train | test | ideal generalizer train | test "
           "| fixed points train / test |")
     print("|" + "---|" * 12)
-    last = None
+    last, sizes, one_word = None, [], []
     for e in sorted(rows, key=lambda e: e["n"]):
+        measure = Path(args.zoo) / e["path"] / "measure"
+        p1 = {}
+        for name in ("basin_profile", "memorizer_basin_profile", "generalizer_basin_profile"):
+            if (measure / f"{name}.parquet").exists():
+                k1 = pd.read_parquet(measure / f"{name}.parquet").query("k == 1").groupby("split")[["recovered", "trials"]].sum()
+                p1[name] = (k1["recovered"] / k1["trials"]).to_dict()
+        one_word.append((e["n"], p1))
+        for ref in ("memorizer", "generalizer"):
+            if (measure / f"{ref}_basin_profile.parquet").exists():
+                med = basin_sizes(pd.read_parquet(measure / f"{ref}_basin_profile.parquet")).groupby("split")["size"]
+                sizes.append((e["n"], ref, med.median().to_dict(), med.quantile(0.25).to_dict(), med.quantile(0.75).to_dict()))
         s = Summary.read(Path(args.zoo) / e["path"])
         size = {k: f"{fmt(v['median'])} ({fmt(v['q1'])}–{fmt(v['q3'])})" for k, v in s.basin_size.items()}
 
@@ -55,6 +69,19 @@ def main() -> None:
               f"| {cell('ideal_generalizer', 'train')} | {cell('ideal_generalizer', 'test')} "
               f"| {fmt(s.fixed_fraction.get('train'))} / {fmt(s.fixed_fraction.get('test'))} |")
         last = s
+    if sizes:
+        print("\nBasin size (Hamming profile) of the ideal denoisers, median (IQR):\n")
+        print("| N | reference | train | test |\n|---|---|---|---|")
+        for n, ref, med, q1, q3 in sizes:
+            print(f"| {n:,} | ideal {ref} | " + " | ".join(f"{fmt(med.get(s))} ({fmt(q1.get(s))}–{fmt(q3.get(s))})"
+                                                          for s in ("train", "test")) + " |")
+    print("\np(k = 1): exact recovery when exactly one content token is changed (all examples and trials "
+          "pooled), train / test\n")
+    print("| N | network | ideal memorizer | ideal generalizer |\n|---|---|---|---|")
+    for n, p1 in one_word:
+        print(f"| {n:,} | " + " | ".join(f"{fmt(p1.get(name, {}).get('train'))} / {fmt(p1.get(name, {}).get('test'))}"
+                                         for name in ("basin_profile", "memorizer_basin_profile",
+                                                      "generalizer_basin_profile")) + " |")
     net = last.level("test", args.t) or {}
     ideal = last.level("test", args.t, "ideal_generalizer") or {}
     net_h = (last.level("test", args.t, "entropy") or {}).get("entropy")
