@@ -10,21 +10,20 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import checkpoint, corpus as corpus_lib, outputs, registry
+from . import backends, checkpoint, corpora, corpus as corpus_lib, outputs, registry
 from .evaluation import MeasureConfig
 from .measure import novelty_table
 from .model import ModelConfig
 from .sample import STEPS_PER_UNIT, generate
-from .sweep import measure_entry, run_sweep, train_entry
+from .sweep import Plan, SweepFailed, measure_entry, run_sweeps, slug, train_entry
 from .train import MAX_SEED, TrainConfig
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
-# The shipped zoo: corpus -> (sizes N, training options). Within a sweep every N gets the same
-# architecture and budget. Grammar needs 6 layers and batch 128 for most generations to be valid at
-# the largest N (README: the zoo); pydocs gets fewer steps: its pool has only 1,227 sentences.
-ZOO_SWEEPS = {"grammar": ([16, 64, 256, 512, 1024, 2048, 4096, 8192],
-                          ["--steps", "6000", "--batch-size", "128", "--lr", "3e-3", "--layers", "6"]),
-              "pydocs": ([16, 32, 64, 128, 256, 512, 1024], ["--steps", "1000", "--batch-size", "64", "--lr", "3e-3"])}
+# The shipped zoo: corpus -> (sizes N, training options), from the corpus registry (engine.corpora).
+# Within a sweep every N gets the same architecture and budget.
+ZOO_SWEEPS = {name: (list(z.sizes), z.options()) for name, z in corpora.zoo_sweeps().items()}
+CORPUS_HELP = (", ".join(spec.label for spec in corpora.CORPORA.values())
+               + ", or the path of a UTF-8 text file (one sentence per line, prose, Markdown or CSV)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train one model on the first N sentences of a corpus")
-    t.add_argument("--corpus", required=True, help="grammar, pydocs, or the path of a UTF-8 text file")
+    t.add_argument("--corpus", required=True, help=CORPUS_HELP)
     t.add_argument("--n", type=_count(1), required=True, help="training-set size N (nested subset)")
     t.add_argument("--out", required=True, help="checkpoint directory to write (new or empty)")
     t.add_argument("--overwrite", action="store_true",
@@ -70,19 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     w = sub.add_parser("sweep", help="train and measure one model per N on nested subsets (resumable)")
-    w.add_argument("--corpus", required=True, help="grammar, pydocs, or the path of a UTF-8 text file")
+    w.add_argument("--corpus", required=True, help=CORPUS_HELP)
     w.add_argument("--sizes", type=_ints, required=True, help="comma-separated N, e.g. 16,32,64")
     w.add_argument("--out", required=True,
                    help="sweep directory (entries, index.json, sweep.csv); an existing sweep is resumed")
     w.add_argument("--no-projection", dest="projection", action="store_false",
                    help="skip the UMAP projections")
+    add_backend_options(w)
     add_train_options(w)
     add_measure_options(w, prefix="measure-")
     w.set_defaults(func=cmd_sweep)
 
-    z = sub.add_parser("zoo", help="rebuild the shipped model zoo (both corpora) from scratch")
+    z = sub.add_parser("zoo", help="rebuild the shipped model zoo (every registered sweep) from scratch")
     z.add_argument("--out", default=str(ZOO_DIR), help=f"zoo directory (default {ZOO_DIR})")
     z.add_argument("--only", choices=sorted(ZOO_SWEEPS), help="rebuild one corpus only")
+    add_backend_options(z)
     z.set_defaults(func=cmd_zoo)
     return p
 
@@ -97,7 +98,27 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--d-model", type=_count(1), default=m.d_model)
     p.add_argument("--layers", type=_count(1), default=m.n_layers)
     p.add_argument("--heads", type=_count(1), default=m.n_heads)
+    p.add_argument("--seq-len", type=_count(corpus_lib.MIN_SEQ_LEN, corpus_lib.MAX_SEQ_LEN), default=None,
+                   help="sequence length L: sentences longer than L - 1 tokens are cut at clause boundaries "
+                        f"(default: the corpus's, {corpus_lib.SEQ_LEN} for text files)")
     p.add_argument("--half", action="store_true", help="store weights as fp16")
+
+
+def add_backend_options(p: argparse.ArgumentParser) -> None:
+    """Where a sweep's tasks run and how many models per N (engine.backends, engine.sweep)."""
+    p.add_argument("--seeds", type=_count(1, 1000), default=1,
+                   help="models per N, trained with seeds --seed .. --seed + K - 1 (default 1)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="run the tasks in this process (default) or on Ray "
+                        f"(pip install -r {backends.RAY_REQUIREMENTS})")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="with --backend ray: join the Ray cluster at ADDR (e.g. auto, ray://head:10001); "
+                        "default: start a local Ray on this machine's cores")
+    p.add_argument("--cpus-per-task", type=_count(1, 1024), default=1,
+                   help="CPUs, and torch threads, per task on either backend (default 1: the same "
+                        "numbers on both)")
+    p.add_argument("--retries", type=_count(0, 10), default=2,
+                   help="times a failed task is run again before it is reported (default 2)")
 
 
 def add_measure_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
@@ -151,7 +172,8 @@ def train_one(corpus: corpus_lib.Corpus, n: int, out, args, overwrite: bool = Fa
 
 def cmd_train(args) -> int:
     with outputs.claim(args.out, outputs.CHECKPOINT, overwrite=args.overwrite):  # refuse before any work
-        corpus = corpus_lib.load_corpus(args.corpus)
+        corpus = corpus_lib.load_corpus(args.corpus, args.seq_len)
+        print(f"{corpus.name}: {corpus.report}", flush=True)
         seconds = train_one(corpus, args.n, args.out, args, overwrite=args.overwrite)
     b = checkpoint.load(args.out)
     print(f"trained N={args.n} on {corpus.name} in {seconds:.1f} s "
@@ -203,51 +225,89 @@ def cmd_generate(args) -> int:
 
 def cmd_sweep(args) -> int:
     outputs.check(args.out, outputs.SWEEP)  # refuse before any work
-    corpus = corpus_lib.load_corpus(args.corpus)
-    run_sweep_cli(corpus, args.sizes, args.out, args)
+    check_backend(args)
+    corpus = corpus_lib.load_corpus(args.corpus, args.seq_len)
+    print(f"{corpus.name}: {corpus.report}", flush=True)
+    status = run_sweep_cli(corpus, args.sizes, args.out, args)
     print(f"sweep of {corpus.name} -> {args.out}")
+    return status
+
+
+def check_backend(args) -> None:
+    """ValueError (exit 2, before any work) for --address without Ray, or Ray asked for and missing."""
+    if args.address and args.backend != "ray":
+        raise ValueError("--address joins a Ray cluster: use it with --backend ray")
+    if args.backend == "ray":
+        try:
+            backends.import_ray()
+        except ImportError as e:
+            raise ValueError(str(e)) from None
+
+
+def run_sweep_cli(corpus, sizes, out, args) -> int:
+    """One corpus's sweep (``run_sweeps_cli``)."""
+    return run_sweeps_cli([(corpus, sizes, args)], out, args)
+
+
+def run_sweeps_cli(jobs, out, args) -> int:
+    """Sweeps of ``jobs`` [(corpus, sizes, options)] as one pool of tasks on the backend that ``args``
+    names, with one tqdm bar over all tasks. 0, or 1 when tasks failed (listed on stderr)."""
+    plans = []
+    for corpus, sizes, opts in jobs:
+        model_cfg, train_cfg = configs_from(opts, corpus.tokenizer.vocab_size, corpus.seq_len)
+        plans.append(Plan(corpus, tuple(sizes), model_cfg, train_cfg, measure_config_from(opts), args.seeds,
+                          opts.half, opts.projection))
+    outputs.check(out, outputs.SWEEP)  # refuse before starting Ray or drawing any progress bar
+    try:
+        backend = backends.make_backend(args.backend, address=args.address, threads=args.cpus_per_task,
+                                        retries=args.retries)
+    except ImportError as e:
+        raise ValueError(str(e)) from None
+    with backend:
+        print(backend.describe(), flush=True)
+        bar = tqdm(total=0, desc="sweep " + ", ".join(p.corpus.name for p in plans), unit="task")
+
+        def on_task(done, total, outcome):
+            bar.total = total
+            bar.update(done - bar.n)
+            if outcome is not None:
+                state = "FAILED " if outcome.error else ""
+                bar.set_postfix_str(f"{state}{outcome.task.label} ({outcome.seconds:.0f} s)")
+
+        def on_step(step, total, loss):
+            bar.set_postfix_str(f"training step {step}/{total}, loss {loss:.3f}")
+
+        try:
+            run_sweeps(plans, out, backend=backend, on_task=on_task, on_train_progress=on_step)
+        except SweepFailed as e:
+            bar.close()
+            print(f"error: {len(e.failures)} of {bar.total} tasks failed; everything else was finished and "
+                  "written, and running the same command again retries only what is missing:", file=sys.stderr)
+            for label, error in e.failures:
+                print(f"  {label}: {error}", file=sys.stderr)
+            return 1
+        bar.close()
+    if args.seeds > 1:
+        print("mean and spread across seeds: " + ", ".join(str(Path(out) / slug(p.corpus.name) / "sweep-seeds.csv")
+                                                           for p in plans))
     return 0
 
 
-def run_sweep_cli(corpus, sizes, out, args):
-    """A sweep with a tqdm bar over sizes and one over the training steps of the current size."""
-    model_cfg, train_cfg = configs_from(args, corpus.tokenizer.vocab_size, corpus.seq_len)
-    outputs.check(out, outputs.SWEEP)  # refuse before drawing any progress bar
-    outer = tqdm(total=len(sizes), desc=f"sweep {corpus.name}", unit="model")
-    inner = tqdm(total=train_cfg.steps, unit="step", leave=False)
-
-    def on_size(n, stage):
-        outer.set_postfix(N=n, stage=stage)
-        if stage == "train":
-            inner.reset()
-            inner.set_description(f"train N={n}")
-        if stage == "done":
-            outer.update(1)
-
-    def on_step(step, total, loss):
-        inner.n = step
-        inner.set_postfix(loss=f"{loss:.3f}")
-        inner.refresh()
-
-    table = run_sweep(corpus, sizes, out, model_cfg, train_cfg, measure_config_from(args), half=args.half,
-                      projection=args.projection, on_train_progress=on_step, on_size=on_size)
-    inner.close()
-    outer.close()
-    return table
-
-
 def cmd_zoo(args) -> int:
-    """Both shipped sweeps with the shipped settings (ZOO_SWEEPS), fp16 weights."""
+    """Every registered zoo sweep with its shipped settings (ZOO_SWEEPS), fp16 weights."""
     outputs.check(args.out, outputs.SWEEP)  # refuse before any work
+    check_backend(args)
     start = time.perf_counter()
+    jobs = []
     for spec, (sizes, options) in ZOO_SWEEPS.items():
         if args.only and spec != args.only:
             continue
         zargs = build_parser().parse_args(["sweep", "--corpus", spec, "--sizes", ",".join(map(str, sizes)),
                                            "--out", args.out, "--half", *options])
-        run_sweep_cli(corpus_lib.load_corpus(spec), sizes, args.out, zargs)
-    print(f"zoo rebuilt in {time.perf_counter() - start:.0f} s -> {args.out}")
-    return 0
+        jobs.append((corpus_lib.load_corpus(spec), sizes, zargs))
+    status = run_sweeps_cli(jobs, args.out, args)  # every corpus in one pool of tasks
+    print(f"zoo {'rebuilt' if status == 0 else 'partly rebuilt'} in {time.perf_counter() - start:.0f} s -> {args.out}")
+    return status
 
 
 def _count(low: int, high: int = 10**9):

@@ -38,7 +38,9 @@ def reference_model(name: str, bundle):
 
 
 def _is_grammar(bundle) -> bool:
-    return bundle.corpus == "grammar"
+    from .corpora import base_name
+
+    return base_name(bundle.corpus) == "grammar"   # 'grammar' or 'grammar@L32'...
 
 
 @torch.no_grad()

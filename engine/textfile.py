@@ -1,22 +1,30 @@
-"""Sentences from text: a person's own plain-text file, or the committed Python-docs corpus.
+"""Sentences from text: a person's own plain-text file, or a committed corpus file.
 
-``read_sentences`` turns an uploaded file (a path or its raw bytes) into normalised sentences that
-fit a sequence of length ``seq_len`` (at most ``seq_len - 1`` tokens, one position being the end
-token), refusing anything it cannot read with a ``TextFileError`` whose message says what to do.
-``split_sentences`` is the one sentence splitter of the project; ``scripts/build_pydocs.py`` uses it
-to build ``assets/corpora/pydocs-v1.txt.gz``, which ``load_pydocs`` reads back.
+``read_text`` turns an uploaded file (a path or its raw bytes) into normalised sequences that fit a
+sequence of length ``seq_len`` (at most ``seq_len - 1`` tokens, one position being the end token),
+with a report of what was kept, cut and dropped; ``read_sentences`` returns the sequences alone.
+Anything it cannot read is refused with a ``TextFileError`` whose message says what to do.
+``split_sentences`` is the one sentence splitter of the project; ``scripts/build_pydocs.py`` and
+``scripts/build_kjv.py`` use it to build ``assets/corpora/*.txt.gz``, which ``load_pydocs`` and
+``load_kjv`` read back.
 """
 from __future__ import annotations
 
 import gzip
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+from engine import clauses, layout
+from engine.clauses import Fitted
 from engine.tokenizer import split_words
 
 MAX_BYTES = 20 * 1024 * 1024  # largest accepted file, bytes
-PYDOCS_PATH = Path(__file__).resolve().parent.parent / "assets" / "corpora" / "pydocs-v1.txt.gz"
+MIN_TABLE_WORDS = 3  # words per cell below which a table holds labels or numbers, not sentences
+CORPORA_DIR = Path(__file__).resolve().parent.parent / "assets" / "corpora"
+PYDOCS_PATH = CORPORA_DIR / "pydocs-v1.txt.gz"
+KJV_PATH = CORPORA_DIR / "kjv-v1.txt.gz"
 
 # Control characters other than tab, newline, vertical tab, form feed and carriage return, plus DEL.
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
@@ -25,7 +33,6 @@ _MAX_CONTROL_SHARE = 0.05  # fraction of bytes above which a file counts as bina
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\f\v\r]*\n")
 # A run of sentence punctuation, any closing quotes or brackets, then whitespace or the end of the text.
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)")
-_LINE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s*$")
 # What a new sentence starts with: optional opening quotes or brackets, then a capital letter.
 _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z]")
 # Words ending in a full stop that do not end a sentence even before a capital letter.
@@ -128,30 +135,42 @@ def _decode(data: bytes) -> str:
                             "again.") from e
 
 
-def _one_sentence_per_line(lines: list[str], seq_len: int) -> bool:
-    """Whether the lines are the sentences: most non-empty lines end in sentence punctuation or are
-    short (<= seq_len // 2 tokens), or the text has hardly any sentence punctuation at all (fewer
-    sentence ends than one per four lines: lists, lyrics, lines of emoji or of CJK text).
+@dataclass(frozen=True)
+class Reading:
+    """What ``read_text`` made of a file: the sequences, how the file was read, and what was cut or
+    dropped (``fitted`` counts sentences, pieces and repeats; ``skipped`` counts Markdown code, table
+    and rule lines)."""
 
-    Hard-wrapped prose fails both tests: its lines are long, mostly stop mid-sentence, and its
-    sentences end inside lines.
-    """
-    sentence_like = sum(bool(_LINE_END.search(line)) or len(split_words(line)) <= seq_len // 2
-                        for line in lines)
-    ends = sum(len(_END.findall(line)) for line in lines)
-    return 2 * sentence_like >= len(lines) or 4 * ends < len(lines)
+    fitted: Fitted
+    lines: int
+    layout: str                  # "lines", "prose" or "table"
+    skipped: int = 0
+    column: str = ""             # the column a table's sentences came from
+
+    @property
+    def sentences(self) -> list[str]:
+        return list(self.fitted.sentences)
+
+    def summary(self) -> str:
+        """One sentence for people: how the file was read, then what was kept, cut and dropped."""
+        how = {"lines": "one sentence per line", "prose": "prose (wrapped lines joined into sentences)",
+               "table": f"a table (the sentences of its {self.column})"}[self.layout]
+        skipped = f", skipping {self.skipped:,} lines of code, tables and rules" if self.skipped else ""
+        return f"Read {self.lines:,} lines as {how}{skipped}; {self.fitted.summary()}"
 
 
-def read_sentences(source: str | os.PathLike | bytes, *, seq_len: int = 16,
-                   max_bytes: int = MAX_BYTES) -> list[str]:
-    """Normalised, distinct sentences of 1 .. ``seq_len - 1`` tokens from a plain-text file.
+def read_text(source: str | os.PathLike | bytes, *, seq_len: int = 16, max_bytes: int = MAX_BYTES,
+              name: str | None = None) -> Reading:
+    """The distinct sequences of 1 .. ``seq_len - 1`` tokens in a plain-text file, and how they were got.
 
-    ``source`` is a path or the file's raw bytes (an upload). A file whose lines are mostly sentences
-    (see ``_one_sentence_per_line``) keeps every line break as a sentence break; otherwise lines are
-    joined into paragraphs (a blank line separates paragraphs). Either way ``split_sentences`` then
-    splits the text, each sentence becomes its ``split_words`` tokens joined by single spaces, and
-    duplicates are dropped keeping first occurrences in file order. The list may be shorter than the
-    caller wants; TextFileError when nothing usable is left.
+    ``source`` is a path or the file's raw bytes (an upload; ``name`` is its file name). Markdown
+    and CSV / TSV files are recognised (``engine.layout``). A file whose line breaks end sentences
+    (``layout.one_sentence_per_line``, which does not depend on ``seq_len``) keeps every line break
+    as a sentence break; otherwise lines are joined into paragraphs (a blank line separates
+    paragraphs). Either way ``split_sentences`` then splits the text, and ``clauses.fit`` cuts a
+    sentence longer than ``seq_len - 1`` tokens into pieces at clause boundaries and drops repeats,
+    keeping first occurrences in file order. The result may be shorter than the caller wants;
+    TextFileError when nothing usable is left.
     """
     if seq_len < 2:
         raise ValueError(f"seq_len must be at least 2 (one word and the end token), got {seq_len}")
@@ -161,32 +180,58 @@ def read_sentences(source: str | os.PathLike | bytes, *, seq_len: int = 16,
             raise _too_big("The file", _size(len(data)), max_bytes)
     else:
         data = _read_bytes(source, max_bytes)
+        name = name or Path(source).name
     if not data:
         raise TextFileError("The file is empty. Choose a file with some sentences in it.")
     text = _decode(data)
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+    n_lines = sum(1 for line in text.splitlines() if line.strip())
+    if not n_lines:
         raise TextFileError("The file contains only blank space. Choose a file with some sentences in it.")
-    if _one_sentence_per_line(lines, seq_len):
-        text = "\n\n".join(lines)
-    candidates = [normalise(s) for s in split_sentences(text)]
-    candidates = [s for s in candidates if s]
-    if not candidates:
+    skipped, column = 0, ""
+    found = layout.table(text, name)
+    if found is not None:
+        if found.words_per_cell < MIN_TABLE_WORDS:
+            raise TextFileError(
+                f"This looks like a table (CSV) of short values, not sentences: its wordiest column, "
+                f"{found.column}, has {found.words_per_cell:.1f} words per cell. Save the sentences you "
+                "want in a plain-text file, one per line, and use that.")
+        how, column = "table", found.column
+        text = "\n\n".join(found.cells)
+    else:
+        if layout.is_markdown(text, name):
+            text, skipped = layout.markdown(text)
+        how = "lines" if layout.one_sentence_per_line(text) else "prose"
+        if how == "lines":
+            text = "\n\n".join(line for line in text.splitlines() if line.strip())
+    fitted = clauses.fit(split_sentences(text), seq_len)
+    if not fitted.sentences:
         raise TextFileError("No usable sentence: the file has no words the tokenizer can read "
                             "(letters, digits and punctuation).")
-    kept = [s for s in candidates if len(s.split()) <= seq_len - 1]
-    if not kept:
-        raise TextFileError(f"No usable sentence: each of the {len(candidates)} sentences found has more "
-                            f"than {seq_len - 1} words and punctuation marks. Use shorter sentences, one "
-                            "per line, each ending with a full stop.")
-    return list(dict.fromkeys(kept))
+    return Reading(fitted, n_lines, how, skipped, column)
+
+
+def read_sentences(source: str | os.PathLike | bytes, *, seq_len: int = 16,
+                   max_bytes: int = MAX_BYTES, name: str | None = None) -> list[str]:
+    """``read_text(...).sentences``: the distinct sequences alone, in file order."""
+    return read_text(source, seq_len=seq_len, max_bytes=max_bytes, name=name).sentences
+
+
+def load_lines(path: str | os.PathLike, what: str, rebuild: str) -> list[str]:
+    """The lines of a committed gzip corpus file; TextFileError saying how to rebuild it if missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise TextFileError(f"The {what} corpus is missing at '{path}'. Restore it from the repository, "
+                            f"or rebuild it with: {rebuild}")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return f.read().splitlines()
 
 
 def load_pydocs(path: str | os.PathLike | None = None) -> list[str]:
     """The committed Python-docs corpus: one normalised sentence per line (see assets/corpora/PYDOCS.md)."""
-    path = Path(path) if path is not None else PYDOCS_PATH
-    if not path.is_file():
-        raise TextFileError(f"The Python-docs corpus is missing at '{path}'. Restore it from the "
-                            "repository, or rebuild it with: python scripts/build_pydocs.py")
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return f.read().splitlines()
+    return load_lines(PYDOCS_PATH if path is None else path, "Python-docs", "python scripts/build_pydocs.py")
+
+
+def load_kjv(path: str | os.PathLike | None = None) -> list[str]:
+    """The committed King James Bible corpus: one sentence per line as printed (assets/corpora/KJV.md)."""
+    return load_lines(KJV_PATH if path is None else path, "King James Bible",
+                      "python scripts/build_kjv.py (after: apt-get install -y bible-kjv)")

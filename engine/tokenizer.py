@@ -17,6 +17,7 @@ SPECIALS = (PAD, UNK, EOS)
 
 # Lower-cased words (Unicode letters, digits, underscores, inner apostrophes) and single punctuation marks.
 _WORD = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+_SPACED_WORD = re.compile(r"(\s*)(\w+(?:'\w+)?|[^\w\s])")
 
 
 # Invisible format characters (Unicode category Cf): soft hyphens and zero-width joiners vanish, the
@@ -25,9 +26,20 @@ _VANISH = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060"), None)
 _FORMAT = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2061-\u2064\u2066-\u206f\ufeff]")
 
 
+def _prepare(text: str) -> str:
+    return _FORMAT.sub(" ", text.translate(_VANISH)).lower()
+
+
 def split_words(text: str) -> list[str]:
     """Lower-case ``text`` and split it into word and punctuation tokens (format characters dropped)."""
-    return _WORD.findall(_FORMAT.sub(" ", text.translate(_VANISH)).lower())
+    return _WORD.findall(_prepare(text))
+
+
+def spaced_words(text: str) -> list[tuple[str, bool]]:
+    """``split_words(text)``, each token paired with whether white space (or the start of the text)
+    comes right before it: tells a dash ("a - b", "a -- b") from a hyphen ("well-known")."""
+    pairs = _SPACED_WORD.findall(" " + _prepare(text))
+    return [(word, bool(space)) for space, word in pairs]
 
 
 class WordTokenizer:

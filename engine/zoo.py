@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import atomic
 from .summary import Summary
+from .transition import with_transitions
 
 INDEX = "index.json"
 CLEAN_T = 1e-4   # entropy levels below this are the clean input (measured at t = T_MIN = 1e-5)
@@ -90,7 +91,9 @@ def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd
     exact match with their 95 % intervals, unstable rate, mean content entropy where measured at that
     level, the ideal memorizer's and (grammar) ideal generalizer's recovery, exact match and entropy at
     that level, the level radius, the basin-size quartiles and the fixed-point fraction; split
-    'generated' rows carry the novelty fractions."""
+    'generated' rows carry the novelty fractions. The transition N* of the corpus at each level is
+    stored beside them (``engine.transition.with_transitions``: ``n_star_recovery_rate``,
+    ``n_star_exact_match``)."""
     rows = []
     for e in read_index(root, all_seeds=True):
         if corpus_name is not None and e["corpus"] != corpus_name:
@@ -115,7 +118,7 @@ def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd
             if split == "generated" or t < CLEAN_T:
                 rows.append({"corpus": e["corpus"], "n": e["n"], "seed": e["seed"], "split": split, "t": t, "entropy": h,
                              **({f"gen_{k}": v for k, v in s.generations.items()} if split == "generated" else {})})
-    return pd.DataFrame(rows)
+    return with_transitions(pd.DataFrame(rows))
 
 
 SEED_KEYS = ["corpus", "n", "split", "t"]

@@ -153,7 +153,23 @@ def docstring_texts(modules: tuple[str, ...] = DOC_MODULES) -> dict[str, str]:
 
     Only objects defined in the module itself (or its C accelerator ``_name``) count, so names
     re-exported from platform-specific modules cannot make the corpus depend on the platform.
+    Collected in a fresh interpreter: libraries imported into a process replace standard-library
+    functions (torch swaps in its own ``inspect.getfile``, Ray others), which would make the result
+    depend on what the calling process imported. That interpreter imports torch first, as the
+    process that built the committed asset did (through the engine), so ``inspect.getfile`` is
+    torch's and is left out.
     """
+    import json
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--docstrings", ",".join(modules)],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    return json.loads(out.stdout)
+
+
+def _collect(modules: tuple[str, ...]) -> dict[str, str]:
+    import torch  # noqa: F401  (see docstring_texts)
+
     with warnings.catch_warnings():  # typing.io and friends warn when touched
         warnings.simplefilter("ignore", DeprecationWarning)
         return _docstring_texts(modules)
@@ -265,7 +281,13 @@ def build(out: str | os.PathLike = PYDOCS_PATH, vocab_size: int = VOCAB_SIZE) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(PYDOCS_PATH), help="output .txt.gz path (default: %(default)s)")
+    parser.add_argument("--docstrings", help=argparse.SUPPRESS)  # internal: docstring_texts' child process
     args = parser.parse_args()
+    if args.docstrings:
+        import json
+
+        print(json.dumps(_collect(tuple(args.docstrings.split(",")))))
+        return
     if platform.python_version() != BUILT_WITH_PYTHON:
         print(f"warning: running Python {platform.python_version()}; the committed asset was built with "
               f"{BUILT_WITH_PYTHON}, whose documentation text differs, so the output will differ too",

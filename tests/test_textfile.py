@@ -90,9 +90,14 @@ def test_missing_path_directory_and_unreadable_file(tmp_path, monkeypatch):
 
 
 def test_no_usable_sentence():
-    long_line = " ".join(["word"] * 20) + ".\n"
-    with pytest.raises(TextFileError, match="No usable sentence.*more than 15"):
-        read_sentences(long_line.encode())
+    with pytest.raises(TextFileError, match="No usable sentence: the file has no words"):
+        read_sentences("\u200b\n\u200b \u200b\n".encode())   # zero-width spaces only
+
+
+def test_a_long_sentence_is_cut_not_dropped():
+    reading = textfile.read_text((" ".join(["word"] * 20) + ".\n").encode())
+    assert reading.sentences == [" ".join(["word"] * 15), "word word word word word ."]
+    assert "each of the 1 sentences found has more than 15 words" in reading.summary()
 
 
 def test_non_ascii_words_are_kept_whole():
@@ -144,7 +149,9 @@ def test_prose_mode_joins_wrapped_lines_into_sentences():
             b"Nobody believed him and the frogs were never counted again by\n"
             b"anyone at all.\n")
     assert read_sentences(data) == [
-        # "When the rain stopped ... yard." has 18 tokens: too long for seq_len 16.
+        # "When the rain stopped ... yard." has 18 tokens: cut before "and" to fit seq_len 16.
+        "when the rain stopped the children ran out to play in the wet garden",
+        "and the yard .",
         "they found frogs , e . g . small green ones , under stones .",
         "dr . smith counted 3 . 5 frogs on every single stone in the garden",  # paragraph end
         "nobody believed him and the frogs were never counted again by anyone at all .",
@@ -153,12 +160,16 @@ def test_prose_mode_joins_wrapped_lines_into_sentences():
         "when the rain stopped the children ran out to play in the wet garden and the yard .")
 
 
-def test_long_sentences_are_filtered_at_seq_len_minus_one():
+def test_long_sentences_are_cut_at_seq_len_minus_one():
     fifteen = " ".join(f"w{i}" for i in range(14)) + "."
     sixteen = " ".join(f"w{i}" for i in range(15)) + "."
     data = f"{sixteen}\n{fifteen}\nShort one.\n".encode()
-    assert read_sentences(data) == [" ".join(split_words(fifteen)), "short one ."]
-    assert read_sentences(data, seq_len=4) == ["short one ."]
+    # no clause boundary: the latest cut that leaves no piece under three tokens
+    assert read_sentences(data) == [" ".join(f"w{i}" for i in range(13)), "w13 w14 .",
+                                    " ".join(split_words(fifteen)), "short one ."]
+    pieces = read_sentences(data, seq_len=4)
+    assert all(len(p.split()) <= 3 for p in pieces) and "short one ." in pieces
+    assert pieces[:5] == ["w0 w1 w2", "w3 w4 w5", "w6 w7 w8", "w9 w10 w11", "w12 w13 w14"]
 
 
 def test_duplicates_dropped_keeping_first_occurrence_and_bom_ignored(tmp_path):
