@@ -1,22 +1,28 @@
 """App benchmark on the shipped zoo (assets/zoo), in a real browser (headless Chromium, Playwright):
 
 1. cold start to first chart: from launching ``streamlit run`` to the first plotly chart being visible
-   on the home page (also split into: server answering, and page opened -> chart);
-2. page switches: clicking each page in the sidebar, time until its script run has finished and its
-   first chart (if it draws one) is visible — a first round warms the caches, the second is reported;
+   on the home page (also split into: server answering, and page opened -> chart); target <= 4 s;
+2. the background warm-up (``explorer.warmup``: torch, the default model, the Denoise page's first
+   run), started once the home page has painted: how long it took, read from the server's log;
+3. page switches: clicking each page in the sidebar, time until its script run has finished and its
+   first chart (if it draws one) is visible — the first round is each page's first visit (Denoise
+   first: target <= 2 s once the app is up, i.e. after the warm-up; ``--no-wait`` clicks it at once
+   instead), the second round is served from the caches;
 3. the UMAP/numba import does not block first paint: the home page is run under AppTest in this
    process and ``umap`` / ``numba`` are looked up in sys.modules; the cost that was avoided (a fresh
    ``import umap``) is timed in a subprocess.
 
-Prints the figures; asserts nothing about wall time. Exits 1 when the zoo is missing.
+Prints the figures; asserts nothing about wall time. Exits 1 when the zoo is missing. Timings on a
+machine shared with other work mean little: run it on an idle one.
 
-Run: python benchmarks/bench_app.py [--port PORT]
+Run: python benchmarks/bench_app.py [--port PORT] [--no-wait]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -81,6 +87,20 @@ def switch(page, title: str) -> float:
     return time.perf_counter() - start
 
 
+def warmup_seconds(log: Path, timeout: float) -> float | None:
+    """The warm-up's own duration from the server log ('warm-up done in X s'), waiting up to
+    ``timeout`` seconds for it; None if it did not finish (or was skipped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"warm-up done in ([0-9.]+) s", log.read_text(errors="replace"))
+        if found:
+            return float(found.group(1))
+        if "warm-up skipped" in log.read_text(errors="replace"):
+            return None
+        time.sleep(0.1)
+    return None
+
+
 def umap_report() -> tuple[bool, bool, float]:
     """(umap imported by the home page?, numba imported?, seconds a fresh `import umap` takes)."""
     os.environ["BASIN_ZOO"] = str(ZOO)
@@ -96,6 +116,8 @@ def umap_report() -> tuple[bool, bool, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--no-wait", action="store_true",
+                    help="click Denoise as soon as the home page has painted, without waiting for the warm-up")
     args = ap.parse_args()
     if not (ZOO / "index.json").exists():
         print(f"The shipped zoo is missing: no {ZOO / 'index.json'}. Build it with `python -m engine zoo`.")
@@ -111,11 +133,14 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}"
     runs = tempfile.mkdtemp(prefix="bench_runs_")
     env = {**os.environ, "BASIN_ZOO": str(ZOO), "BASIN_RUNS": runs}
+    log = Path(runs) / "streamlit.log"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless",
-                             "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless",
+                                 "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     first_visits, cached = {}, {}
+    warm = waited = None
     try:
         wait_health(url, proc)
         t_health = time.perf_counter() - t0
@@ -127,6 +152,9 @@ def main() -> int:
             page.locator(CHART).first.wait_for(state="visible", timeout=300_000)
             t_chart = time.perf_counter()
             settle(page)
+            if not args.no_wait:
+                warm = warmup_seconds(log, 120)
+                waited = time.perf_counter() - t_chart
             for round_ in (first_visits, cached):
                 for _, title, _, _ in PAGES[1:] + PAGES[:1]:
                     round_[title] = switch(page, title)
@@ -141,8 +169,14 @@ def main() -> int:
     entries = json.loads((ZOO / "index.json").read_text())
     print(f"zoo: {ZOO} ({len(entries)} models: "
           f"{', '.join(sorted({e['corpus'] for e in entries}))})")
-    print(f"cold start to first chart: {t_chart - t0:6.2f} s  (server healthy after {t_health:.2f} s; "
-          f"page opened -> first chart {t_chart - t_open:.2f} s)")
+    print(f"cold start to first chart: {t_chart - t0:6.2f} s  (target <= 4 s; server healthy after "
+          f"{t_health:.2f} s; page opened -> first chart {t_chart - t_open:.2f} s)")
+    if args.no_wait:
+        print("warm-up: not waited for (--no-wait): Denoise was clicked as soon as the home page had painted")
+    else:
+        print(f"warm-up (torch, default model, Denoise's first run) took {warm if warm is None else f'{warm:.2f} s'}; "
+              f"it was over {waited:.2f} s after the first chart")
+    print(f"Denoise first visit: {first_visits['Denoise']:.2f} s (target <= 2 s once the app is up)")
     print("page switch (sidebar click -> run finished and first chart visible):")
     print(f"  {'page':<14}{'first visit':>12}{'cached':>10}")
     for title in first_visits:

@@ -2,8 +2,9 @@
 
 1. Speed: the Hamming profile of 128 train + 128 test examples at 8 trials (MeasureConfig defaults)
    on the N = 1024 model, and the ideal memorizer of N = 8192 through the same measurement.
-2. Grid: the same profiles at 25 steps per unit time (the default for profiles) and at 100 (the
-   recovery measurement's grid): median sizes and the rank correlation of per-example sizes.
+2. Grid: profiles of ``--sub`` examples per split at 25 steps per unit time (the default for
+   profiles) and at 100 (the recovery measurement's grid): median sizes, per-example differences
+   and the rank correlation of per-example sizes.
 3. Padding: the N = 16 and N = 64 models and their ideal memorizers with padding corrupted at the
    content's share (the default) and with clean padding: median train / test basin size.
 
@@ -48,7 +49,8 @@ def medians(sizes) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--examples", type=int, default=128, help="examples per split")
+    p.add_argument("--examples", type=int, default=128, help="examples per split for the speed figures")
+    p.add_argument("--sub", type=int, default=32, help="examples per split for the grid and padding comparisons")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -64,11 +66,12 @@ def main() -> None:
     s_mem, sec, rows = profile(ideal_memorizer(big.train_ids, big.noise), big, m, steps=spu)
     print(f"   ideal memorizer of N = 8192, same measurement: {sec:.1f} s ({rows} rows); median size {medians(s_mem)}")
 
-    s100, sec, _ = profile(b.model, b, m, steps=100)
+    s25, _, _ = profile(b.model, b, args.sub, steps=spu, seed=1)
+    s100, sec, _ = profile(b.model, b, args.sub, steps=100, seed=1)
     both = s25.merge(s100, on=["split", "example"], suffixes=("_25", "_100"))
     diff = (both["size_25"] - both["size_100"]).abs()
     train = both[both["split"] == "train"]
-    print(f"\n2. Same profile at 100 steps/unit: {sec:.1f} s; median size {medians(s100)}; "
+    print(f"\n2. {args.sub} + {args.sub} examples at {spu} and at 100 steps/unit ({sec:.1f} s at 100): median size {medians(s100)}; "
           f"|size(25) - size(100)| median {diff.median():.3f}, mean {diff.mean():.3f}; "
           f"Spearman(train sizes) {spearman(train['size_25'], train['size_100']):.2f}")
 
@@ -76,8 +79,8 @@ def main() -> None:
     for n in (16, 64):
         e = checkpoint.load(ZOO / f"n{n:05d}")
         for name, model in (("network", e.model), ("ideal memorizer", ideal_memorizer(e.train_ids, e.noise))):
-            noisy, _, _ = profile(model, e, m, steps=spu, pad_noise=True)
-            clean, _, _ = profile(model, e, m, steps=spu, pad_noise=False)
+            noisy, _, _ = profile(model, e, args.sub, steps=spu, pad_noise=True)
+            clean, _, _ = profile(model, e, args.sub, steps=spu, pad_noise=False)
             print(f"   N = {n:>3} {name:<16} corrupted padding: {medians(noisy)} | clean padding: {medians(clean)}")
     lengths = np.unique(b.train_ids.ne(0).sum(1).numpy())
     print(f"\n(sentence lengths in the grammar corpus: {lengths.min()}..{lengths.max()} positions incl. <eos>)")

@@ -5,7 +5,9 @@
 * ``fixed_points_figure``      — the share of clean sequences left unchanged by greedy dynamics per N;
 * ``size_length_figure``       — basin size against sentence length (n_content) for one model;
 * ``hamming_profile_figure``   — one example's p(k) against k/n with Wilson 95 % bands, the network's
-  beside the ideal memorizer's and ideal generalizer's profiles of the same example.
+  beside the ideal memorizer's and ideal generalizer's profiles of the same example;
+* ``basin_strip_figure``       — the older level radius per example (models measured before sizes);
+* ``recovery_vs_t_figure``     — recovery and exact match against the corruption level t.
 
 Points carry ``customdata`` [split, example] (or N) so that a click can be traced back.
 """
@@ -17,7 +19,7 @@ import plotly.graph_objects as go
 
 from engine import profiles
 
-from .figures import SPLIT_COLORS, SPLIT_SYMBOLS, _log_ticks, _vline
+from .figures import SPLIT_COLORS, SPLIT_SYMBOLS, changed_fraction, label_side, log_ticks, vline
 
 PROFILE_STYLES = {"model": ("#222222", "solid"), "ideal memorizer": ("#d62728", "dash"),
                   "ideal generalizer": ("#2ca02c", "dot")}
@@ -77,10 +79,11 @@ def fixed_points_figure(results: pd.DataFrame, selected_n: int | None = None) ->
             line=dict(color=SPLIT_COLORS[split]), marker=dict(symbol=SPLIT_SYMBOLS[split], size=9),
             hovertemplate="N = %{x}<br>%{y:.3f} fixed<extra>" + split + "</extra>"))
     if selected_n:
-        fig.add_trace(_vline(selected_n, 0, 1.04, f"selected N = {selected_n}", "gray", "dot"))
+        fig.add_trace(vline(selected_n, 0, 1.04, f"selected N = {selected_n}", "gray", "dot",
+                            f"selected N = {selected_n:,}", label_side(selected_n, f["n"])))
     fig.update_layout(
         title="Fixed points: clean sentences left unchanged", hovermode="closest",
-        xaxis=dict(**_log_ticks(f["n"]), title="training-set size N (log scale)"),
+        xaxis=dict(**log_ticks(f["n"]), title="training-set size N (log scale)"),
         yaxis=dict(title="share of clean sequences that are fixed points", range=[-0.03, 1.06]),
         legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
     return fig
@@ -152,7 +155,7 @@ def hamming_profile_figure(tables: dict[str, pd.DataFrame], split: str, example:
                           "<extra>" + label + "</extra>"))
     fig.add_hline(y=0.5, line=dict(color="gray", dash="dot", width=1))
     if size is not None and np.isfinite(size):
-        fig.add_trace(_vline(size, 0, 1.04, "basin size", "#222222", "dash", f"size {size:.2f}",
+        fig.add_trace(vline(size, 0, 1.04, "basin size", "#222222", "dash", f"size {size:.2f}",
                              "left" if size > 0.5 else "right"))
     fig.update_layout(
         title=f"Hamming profile of {split} #{example}", hovermode="closest",
@@ -160,3 +163,74 @@ def hamming_profile_figure(tables: dict[str, pd.DataFrame], split: str, example:
         yaxis=dict(title="exact-recovery frequency p(k)", range=[-0.04, 1.08]),
         legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
     return fig
+
+
+def basin_strip_figure(basins: pd.DataFrame, sentences: dict[str, list[str]] | None = None,
+                       selected: tuple[str, int] | None = None) -> go.Figure:
+    """Basin radius r(x0) of every measured example, one jittered strip (with its box) per split.
+
+    Points carry customdata [split, example]; ``sentences`` (split -> decoded sentences) feed the hover.
+    """
+    fig = go.Figure()
+    for split in ("train", "test"):
+        b = basins[basins["split"] == split]
+        if b.empty:
+            continue
+        text = [sentences[split][i] if sentences and i < len(sentences.get(split, [])) else ""
+                for i in b["example"]]
+        fig.add_trace(go.Box(
+            y=b["radius"], x=[split] * len(b), name=split, boxpoints="all", jitter=0.6, pointpos=0,
+            customdata=np.column_stack([[split] * len(b), b["example"]]), hovertext=text,
+            marker=dict(color=SPLIT_COLORS[split], size=8, opacity=0.7), line=dict(width=1),
+            fillcolor="rgba(0,0,0,0)",
+            hovertemplate="%{x} #%{customdata[1]}<br>radius %{y:.3~f}<br>%{hovertext}<extra></extra>"))
+    if selected is not None:
+        s = basins[(basins["split"] == selected[0]) & (basins["example"] == selected[1])]
+        if len(s):
+            fig.add_trace(go.Scatter(x=[selected[0]], y=s["radius"], mode="markers", name="selected",
+                                     marker=dict(symbol="star", size=18, color="black"), hoverinfo="skip"))
+    fig.update_layout(title="Basin radius per example", showlegend=False, hovermode="closest",
+                      yaxis=dict(title="basin radius r(x0) (largest level t recovered)",
+                                 range=[-0.05, max(1.0, float(basins["radius"].max() or 0)) + 0.05]),
+                      margin=dict(t=60, b=10), clickmode="event+select")
+    return fig
+
+
+def recovery_by_level(recovery: pd.DataFrame) -> pd.DataFrame:
+    """Mean recovery rate (over rows with a corrupted content token) and exact match per split × t."""
+    return (recovery.groupby(["split", "t"], as_index=False)
+            .agg(recovery_rate=("recovery_rate", "mean"), exact_match=("exact_match", "mean"))
+            .sort_values(["split", "t"], ignore_index=True))
+
+
+def recovery_vs_t_figure(recovery: pd.DataFrame, V: int | None = None) -> go.Figure:
+    """Recovery rate (solid) and exact match (dotted) against the corruption level t, train vs test."""
+    r = recovery_by_level(recovery)
+    fig = go.Figure()
+    for split in ("train", "test"):
+        rows = r[r["split"] == split]
+        for col, dash in (("recovery_rate", "solid"), ("exact_match", "dot")):
+            fig.add_trace(go.Scatter(
+                x=rows["t"], y=rows[col], name=f"{split} {col.replace('_', ' ')}", mode="lines+markers",
+                line=dict(color=SPLIT_COLORS[split], dash=dash), marker=dict(color=SPLIT_COLORS[split]),
+                hovertemplate="t = %{x:.3~f}<br>%{y:.3f}<extra>" + f"{split} {col.replace('_', ' ')}" + "</extra>"))
+    levels = sorted(r["t"].unique())
+    ticks = [f"{t:g}" + (f"<br>≈{100 * changed_fraction(t, V):.0f}%" if V else "") for t in levels]
+    fig.update_layout(
+        title="Recovery against corruption level", hovermode="closest",
+        xaxis=dict(title="corruption level t, log scale" + (" (share of tokens actually changed)" if V else ""),
+                   type="log", tickvals=levels, ticktext=ticks, tickangle=0),
+        yaxis=dict(title="fraction (content tokens)", range=[-0.02, 1.05]),
+        legend=dict(orientation="h", y=-0.3), margin=dict(t=60, b=10))
+    return fig
+
+
+def basin_extremes(basins: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    """The ``k`` examples with the largest and the ``k`` with the smallest basins (ties broken by the
+    mean exact-recovery frequency over levels): columns rank, split, example, radius, mean_p."""
+    p_cols = [c for c in basins.columns if c.startswith("p@")]
+    b = basins.assign(mean_p=basins[p_cols].mean(axis=1) if p_cols else np.nan)
+    order = b.sort_values(["radius", "mean_p"], ascending=False, kind="stable")
+    top, bottom = order.head(k), order.tail(min(k, max(len(order) - k, 0))).iloc[::-1]
+    out = pd.concat([top.assign(rank="largest"), bottom.assign(rank="smallest")], ignore_index=True)
+    return out[["rank", "split", "example", "radius", "mean_p"]]

@@ -1,24 +1,29 @@
 """Cached access to the model zoo and to what-if runs. Everything is keyed by plain values (paths,
-seeds, levels), never by tensors or modules (STYLE §10).
+seeds, levels), never by tensors or modules (STYLE §10), and by the modification times of the files
+it was read from: a back-filled table, a re-measured model or a what-if run that replaces an older
+one is read again on the next run of any page, with no cache to clear and no restart.
 
 The zoo root is ``assets/zoo`` unless the environment variable BASIN_ZOO names another directory
 (the tests point it at a tiny zoo). What-if models are written under BASIN_RUNS (default ``runs/``).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from engine.zoo import collect_table, read_index, results_table, vocab_size as _vocab_size
+from engine.zoo import INDEX, collect_table, read_index, results_table, vocab_size as _vocab_size
 
 # engine.checkpoint / engine.evaluation import torch: they are imported inside the loaders that need
 # them, so the home page (index + results table only) paints without waiting for torch.
 
 REPO = Path(__file__).resolve().parent.parent
+MODEL_FILES = ("meta.json", "model.safetensors", "data.safetensors")
 
 
 def zoo_root() -> Path:
@@ -29,35 +34,92 @@ def runs_root() -> Path:
     return Path(os.environ.get("BASIN_RUNS", REPO / "runs"))
 
 
-@st.cache_data(show_spinner=False)
+def stamp(paths) -> tuple:
+    """The modification times (ns) of ``paths``, None for a missing one; a directory counts as its
+    newest file and the number of its files (an atomic write renames a new file into it)."""
+    out = []
+    for p in map(Path, paths):
+        try:
+            if p.is_dir():
+                times = [e.stat().st_mtime_ns for e in os.scandir(p) if e.is_file()]
+                out.append((len(times), max(times, default=0)))
+            else:
+                out.append(p.stat().st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def by_mtime(files: Callable[..., list], cache):
+    """Cache a loader with ``cache`` (a configured ``st.cache_data`` / ``st.cache_resource``), keyed by
+    its arguments and by ``stamp(files(*args))``: a loader is never cleared by name, a changed file is
+    a new key (the old entry ages out under ``max_entries``)."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def keyed(*args, stamps):
+            return fn(*args)
+
+        cached = cache(keyed)
+
+        @functools.wraps(fn)
+        def loader(*args):
+            return cached(*args, stamps=stamp(files(*args)))
+
+        return loader
+    return wrap
+
+
+def model_files(path: str, *_) -> list:
+    """The files of the checkpoint at ``path`` (the keys of everything read or computed from its model)."""
+    return [Path(path) / f for f in MODEL_FILES]
+
+
+def _measured(path: str, *_) -> list:
+    return [Path(path) / "measure"]
+
+
+def _index_files(root: str) -> list:
+    return [Path(root) / INDEX]
+
+
+def _summaries(root: str, corpus: str) -> list:
+    try:
+        entries = read_index(root, all_seeds=True)
+    except ValueError:
+        entries = []
+    return [Path(root) / INDEX] + [Path(root) / e["path"] / "measure" / "summary.json" for e in entries
+                                   if e["corpus"] == corpus]
+
+
+@by_mtime(_index_files, st.cache_data(show_spinner=False, max_entries=16))
 def entries(root: str) -> pd.DataFrame:
     """The index of a sweep directory: corpus, n, path (absolute), sorted by corpus then N."""
     rows = [{**e, "path": str(Path(root) / e["path"])} for e in read_index(root)]
     return pd.DataFrame(rows, columns=["corpus", "n", "path"]).sort_values(["corpus", "n"], ignore_index=True)
 
 
-@st.cache_data(show_spinner=False)
+@by_mtime(_summaries, st.cache_data(show_spinner=False, max_entries=16))
 def transition(root: str, corpus: str) -> pd.DataFrame:
-    """The sweep results table (one row per N × split × level) of one corpus."""
+    """The sweep results table (one row per N × seed × split × level, with N* per level) of one corpus."""
     return results_table(root, corpus)
 
 
 def zoo_table(root: str, corpus: str, name: str) -> tuple[pd.DataFrame, list[dict]]:
     """The table ``name`` of every zoo entry of ``corpus`` (columns corpus, n first) and the entries
     that lack it (``engine.zoo.collect_table``); re-read when one of the files changes (a back-fill)."""
-    stamps = []
-    for e in read_index(root):
-        p = Path(root) / e["path"] / "measure" / f"{name}.parquet"
-        stamps.append((e["path"], p.stat().st_mtime if p.exists() else None))
-    return _zoo_table(root, corpus, name, tuple(stamps))
+    return _zoo_table(root, corpus, name)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _zoo_table(root: str, corpus: str, name: str, stamps: tuple) -> tuple[pd.DataFrame, list[dict]]:
+def _table_files(root: str, corpus: str, name: str) -> list:
+    return [Path(root) / INDEX] + [Path(root) / e["path"] / "measure" / f"{name}.parquet" for e in read_index(root)]
+
+
+@by_mtime(_table_files, st.cache_data(show_spinner=False, max_entries=16))
+def _zoo_table(root: str, corpus: str, name: str) -> tuple[pd.DataFrame, list[dict]]:
     return collect_table(root, name, corpus)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@by_mtime(model_files, st.cache_resource(show_spinner=False, max_entries=16))
 def bundle(path: str):
     """A loaded checkpoint, ``engine.Bundle`` (model on CPU, eval mode)."""
     from engine.checkpoint import load
@@ -65,7 +127,7 @@ def bundle(path: str):
     return load(path)
 
 
-@st.cache_resource(show_spinner="Building the ideal denoiser...", max_entries=8)
+@by_mtime(model_files, st.cache_resource(show_spinner="Building the ideal denoiser...", max_entries=8))
 def ideal(path: str, name: str):
     """The ideal ``name`` ('memorizer': of the checkpoint's own training set; 'generalizer': of the
     grammar) for the checkpoint at ``path``, an nn.Module with the network's interface."""
@@ -74,13 +136,13 @@ def ideal(path: str, name: str):
     return reference_model(name, bundle(path))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@by_mtime(lambda path: [Path(path) / "meta.json"], st.cache_data(show_spinner=False, max_entries=64))
 def vocab_size(path: str) -> int:
     """V of a checkpoint, from its meta.json (no model is loaded)."""
     return _vocab_size(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@by_mtime(_measured, st.cache_data(show_spinner=False, max_entries=32))
 def tables(path: str) -> dict[str, pd.DataFrame]:
     """The measurement tables of a checkpoint (recovery, basins, fixed_points, entropy, generations,
     and projection where present)."""
@@ -93,7 +155,7 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@by_mtime(lambda path: [Path(path) / "measure" / "summary.json"], st.cache_data(show_spinner=False, max_entries=32))
 def summary(path: str) -> dict:
     """``measure/summary.json`` of a checkpoint (headline numbers and the MeasureConfig used)."""
     p = Path(path) / "measure" / "summary.json"
@@ -103,7 +165,11 @@ def summary(path: str) -> dict:
         raise ValueError(f"no readable measurements in {p.parent} ({e}); run `python -m engine measure`") from None
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+def _split_files(path: str, split: str) -> list:
+    return model_files(path) + (_measured(path) if split == "generated" else [])
+
+
+@by_mtime(_split_files, st.cache_data(show_spinner=False, max_entries=64))
 def sentences(path: str, split: str) -> list[str]:
     """Decoded sentences of one split of a checkpoint: ``train`` / ``test`` from its token ids,
     ``generated`` from the stored generations (index = the ``example`` of the measurement tables)."""
@@ -115,19 +181,29 @@ def sentences(path: str, split: str) -> list[str]:
     return [b.tokenizer.decode(r) for r in ids.tolist()]
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@by_mtime(_split_files, st.cache_data(show_spinner=False, max_entries=64))
+def ids(path: str, split: str) -> list[list[int]]:
+    """The token ids (L per sequence) of one split: train / test from the checkpoint, generated from
+    the stored generations."""
+    if split == "generated":
+        gens = tables(path).get("generations")
+        return [] if gens is None else [[int(i) for i in r] for r in gens["ids"]]
+    b = bundle(path)
+    return {"train": b.train_ids, "test": b.test_ids}[split].tolist()
+
+
+@by_mtime(_split_files, st.cache_data(show_spinner=False, max_entries=64))
 def tokens(path: str, split: str) -> list[list[str]]:
     """One token string per position (specials included) for every sequence of a split (heatmap hover)."""
     b = bundle(path)
-    if split == "generated":
-        gens = tables(path).get("generations")
-        rows = [] if gens is None else [list(r) for r in gens["ids"]]
-    else:
-        rows = {"train": b.train_ids, "test": b.test_ids}[split].tolist()
-    return [b.tokenizer.tokens(r) for r in rows]
+    return [b.tokenizer.tokens(r) for r in ids(path, split)]
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+def _generation_files(path: str, seed: int, count: int) -> list:
+    return model_files(path) + [Path(path) / "measure" / "summary.json"]
+
+
+@by_mtime(_generation_files, st.cache_data(show_spinner=False, max_entries=32))
 def live_generations(path: str, seed: int, count: int) -> pd.DataFrame:
     """``count`` fresh samples from the model at ``path`` with generator seed ``seed``, labelled like the
     stored generations (d1, d2, twin, category, text), on the measurements' generation grid."""
@@ -139,7 +215,11 @@ def live_generations(path: str, seed: int, count: int) -> pd.DataFrame:
     from engine.sample import generate
 
     b = bundle(path)
-    steps = summary(path).get("measure_config", {}).get("gen_steps_per_unit", MeasureConfig().gen_steps_per_unit)
+    try:
+        steps = summary(path).get("measure_config", {}).get("gen_steps_per_unit")
+    except ValueError:
+        steps = None
     gen = torch.Generator().manual_seed(int(seed))
-    samples = generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen, steps_per_unit=int(steps))
+    samples = generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen,
+                       steps_per_unit=int(steps or MeasureConfig().gen_steps_per_unit))
     return novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)

@@ -1,15 +1,27 @@
-"""The shared selection (corpus, N, split, example, t, seed), kept in ``st.session_state`` and
-mirrored into the URL (``st.query_params``) so any view can be shared as a link.
+"""The app's state, in one place: the shared selection (corpus, N, split, example, t, seed), two view
+settings (presenter mode, the typed sentence), every page-private session key, and the one way a
+widget keeps its value across pages (``bind``).
 
-The first run of a session reads the URL; every later change goes through ``update``. A link is
-typed by people and pasted from anywhere, so each value is checked (``parse``, ``RULES``): one that is
-not valid falls back to its default and leaves a note (``url_notes``) that the entry script shows.
+Selection and view settings live in ``st.session_state`` and are mirrored into the URL
+(``st.query_params``) so that any view can be shared as a link. The first run of a session reads the
+URL; every later change goes through ``update``. A link is typed by people and pasted from anywhere,
+so each value is checked (``parse``, ``RULES``): one that is not valid falls back to its default and
+leaves a note (``url_notes``) that the entry script shows.
 
 Streamlit (1.67) clears the query string whenever the page changes (sidebar navigation, and
 ``st.switch_page`` unless it is handed ``query_params``), so the URL is never the source of truth after
 the first run: session state is, and ``sync_url`` rewrites the URL from it on every run (the entry
 script calls it with the current page's url path before running the page). A link therefore looks
-like ``/basins?corpus=grammar&n=64&split=train&example=3&t=0.25&seed=0&page=basins``.
+like ``/basins?corpus=grammar&n=64&split=train&example=3&t=0.25&seed=0&page=basins`` (plus
+``&present=1`` in presenter mode and ``&text=...`` while Denoise runs a typed sentence).
+
+Widgets: Streamlit forgets the value of a widget that a run did not draw, so a page switch resets
+every widget of the page left. ``bind(key, ...)`` is the one mechanism that keeps them: it writes the
+widget's key from where its value lives (the shared selection or view setting it shows, else this
+module's store of page-private values) before the widget is drawn, and its ``on_change`` writes the
+new value back. Every page-private key is named in ``PRIVATE`` (kept widget values, with their
+defaults), ``SESSION`` (other per-session values) or ``ELEMENTS`` (keys of charts, tables and buttons,
+whose values are events, never kept).
 """
 from __future__ import annotations
 
@@ -18,7 +30,24 @@ import streamlit as st
 KEYS = {"corpus": str, "n": int, "split": str, "example": int, "t": float, "seed": int}
 DEFAULTS = {"corpus": "grammar", "n": 0, "split": "train", "example": 0, "t": 0.25, "seed": 0}
 MAX_INT = 2**31 - 1  # largest N, example index and seed a link may carry (the seed widgets' maximum)
-# What a value from a link must be once cast with KEYS: a test, and the words for the note when it fails.
+MAX_TEXT = 300       # longest typed sentence a link carries (far more than any sequence length holds)
+
+
+def _flag(raw: str) -> bool:
+    """'1'/'true'/'on'/'yes' -> True, '0'/'false'/'off'/'no' -> False (any case); else ValueError."""
+    word = raw.strip().lower()
+    if word in ("1", "true", "on", "yes"):
+        return True
+    if word in ("0", "false", "off", "no"):
+        return False
+    raise ValueError(raw)
+
+
+# View settings: in the URL only when not at their default (present=1, text=...); text None = Denoise
+# is not running a typed sentence, "" = it is, but nothing is typed yet.
+VIEW = {"present": _flag, "text": str}
+VIEW_DEFAULTS = {"present": False, "text": None}
+# What a value from a link must be once cast with KEYS / VIEW: a test, and the words for the note when it fails.
 RULES = {
     "corpus": (lambda v: 0 < len(v) <= 256 and v.isprintable(), "a corpus name of at most 256 characters"),
     "n": (lambda v: 0 <= v <= MAX_INT, f"a training-set size, a whole number up to {MAX_INT:,}"),
@@ -26,15 +55,53 @@ RULES = {
     "example": (lambda v: 0 <= v <= MAX_INT, f"an example's index, a whole number up to {MAX_INT:,}"),
     "t": (lambda v: 0 < v <= 1, "a corruption level in (0, 1]"),  # NaN fails every comparison
     "seed": (lambda v: 0 <= v <= MAX_INT, f"a seed, a whole number up to {MAX_INT:,}"),
+    "present": (lambda v: True, "1 (on) or 0 (off)"),
+    "text": (lambda v: len(v) <= MAX_TEXT, f"a sentence of at most {MAX_TEXT} characters"),
 }
-FALLBACKS = {key: f"{key} = {value}" for key, value in DEFAULTS.items()} | {"n": "the smallest N"}
+FALLBACKS = {key: f"{key} = {value}" for key, value in DEFAULTS.items()} | {
+    "n": "the smallest N", "present": "presenter mode off", "text": "no typed sentence"}
+
+# Page-private widget values kept across pages by ``bind``, with their defaults.
+PRIVATE = {
+    # Transition
+    "tr_metric": "recovery_rate", "tr_exact": False, "tr_clean": False,
+    # Denoise
+    "dn_mode": "stochastic", "dn_compare": False, "dn_only_changes": True, "dn_partner": None,
+    "dn_search": 100,
+    # Basins
+    "basin_length": "all", "basin_among": "train and test", "basin_k": 5,
+    # Entropy map
+    "em_splits": ["train", "test", "generated"], "em_padding": True, "em_rows": 24, "em_space": "tok",
+    "em_colour": "entropy", "em_tool": "lasso", "em_path": True, "em_zoom": True,
+    # Generate
+    "gen_count": 8,
+}
+# Other per-session values a page keeps (not widgets).
+SESSION = {
+    "dn_typed": "the last sentence typed on Denoise, restored when 'my own sentence' is chosen again",
+    "dn_found": "the result of the last 'find a seed where they differ' search",
+    "live_generation": "(path, seed, count) of the fresh samples shown on Generate",
+    "em_resets": "how many empty selections the Entropy map's projection has cleared (part of its chart key)",
+    "em_empty": "set when an empty selection was cleared: the Entropy map says so once",
+    "em_picked": "(split, example, shared split, shared example): a generated point clicked on the Entropy map",
+}
+# Keys of widgets bound to a shared value (``bind(key, shared)``) and of elements whose value is an
+# event (charts, tables, buttons): never kept here. A page's key is one of these, or one of these
+# followed by '_' and a suffix.
+ELEMENTS = frozenset({
+    "transition_chart", "entropy_chart", "dn_grid", "dn_entropy", "dn_find", "dn_source", "dn_text", "dn_example",
+    "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
+    "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",
+    "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "gen_seed", "gen_sample",
+    "tour", "link", "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "dl_csv", "dl_html"})
+_KEPT = "kept_"   # prefix of the store of PRIVATE values in session state
 
 
 def parse(key: str, raw: str):
-    """The selection value ``key`` written as ``raw`` in a link, or None when it is not a valid one
-    (not a number, not finite, out of range: see ``RULES``)."""
+    """The selection or view value ``key`` written as ``raw`` in a link, or None when it is not a
+    valid one (not a number, not finite, out of range: see ``RULES``)."""
     try:
-        value = KEYS[key](raw)
+        value = {**KEYS, **VIEW}[key](raw)
     except (TypeError, ValueError, OverflowError):  # int() of a number with over 4,300 digits too
         return None
     valid, _ = RULES[key]
@@ -53,18 +120,24 @@ def _note(message: str) -> None:
     st.session_state.setdefault("_url_notes", []).append(message)
 
 
+def _slot(key: str) -> str:
+    return f"sel_{key}" if key in KEYS else f"view_{key}"
+
+
 def init() -> None:
     """Seed session state from the URL once per session; a value that is not valid falls back to
     its default, with a note."""
     if st.session_state.get("_state_ready"):
         return
-    for key in KEYS:
+    for key, default in {**DEFAULTS, **VIEW_DEFAULTS}.items():
         raw = st.query_params.get(key)
         value = None if raw is None else parse(key, raw)
         if raw is not None and value is None:
             _note(f"Ignored {literal(f'{key}={raw}')} from the link: {key} must be {RULES[key][1]}. "
                   f"Using {FALLBACKS[key]}.")
-        st.session_state[f"sel_{key}"] = DEFAULTS[key] if value is None else value
+        st.session_state[_slot(key)] = default if value is None else value
+    if st.session_state[_slot("text")] is not None:
+        st.session_state["dn_typed"] = st.session_state[_slot("text")]
     # the page named in the first URL (``?page=basins``), for the entry script to honour once
     st.session_state["_url_page"] = st.query_params.get("page")
     st.session_state["_state_ready"] = True
@@ -77,25 +150,102 @@ def url_notes() -> list[str]:
 
 
 def get(key: str):
+    """The shared selection value or view setting ``key``; ``source`` (what Denoise starts from) is
+    'text' while a typed sentence is chosen, else the split."""
     init()
-    return st.session_state[f"sel_{key}"]
+    if key == "source":
+        return "text" if get("text") is not None else get("split")
+    if key in VIEW:   # a session seeded before the view settings existed (or by a test) has none
+        return st.session_state.get(_slot(key), VIEW_DEFAULTS[key])
+    return st.session_state[_slot(key)]
+
+
+def presenting() -> bool:
+    """Whether presenter mode is on (larger type and markers, short captions)."""
+    return bool(get("present"))
 
 
 def update(**values) -> None:
-    """Change the selection and the URL together."""
+    """Change the selection and view settings, and the URL with them. Choosing another example
+    (split or example) leaves a typed sentence: the example is what the user now looks at."""
     init()
+    source = values.pop("source", None)
+    if source == "text":
+        values.setdefault("text", st.session_state.get("dn_typed", ""))
+    elif source is not None:
+        values["split"] = source
+    if ("split" in values or "example" in values) and "text" not in values:
+        values["text"] = None
     for key, value in values.items():
-        if key not in KEYS:
+        if key in KEYS:
+            st.session_state[_slot(key)] = KEYS[key](value)
+        elif key == "text":
+            st.session_state[_slot(key)] = None if value is None else str(value)
+            if value is not None:
+                st.session_state["dn_typed"] = str(value)
+        elif key == "present":
+            st.session_state[_slot(key)] = bool(value)
+        else:
             raise KeyError(key)
-        st.session_state[f"sel_{key}"] = KEYS[key](value)
     sync_url()
 
 
-def params(page: str | None = None) -> dict[str, str]:
-    """The query string of the current selection (plus ``page``: the given url path, else the last
-    one ``sync_url`` was told) — hand it to ``st.switch_page`` / ``st.page_link`` as ``query_params``."""
+def kept(key: str):
+    """The kept value of the page-private widget ``key`` (its default until it is changed)."""
+    return st.session_state.get(_KEPT + key, PRIVATE[key])
+
+
+def bind(key: str, shared: str | None = None, *, shown=None, options=None, default=None) -> dict:
+    """Keyword arguments (``key``, ``on_change``) for a widget whose value outlives page switches.
+
+    shared: the selection value or view setting the widget shows and sets (``shown``: the value to
+        show instead, e.g. one clamped into the widget's range; the shared value is not changed);
+    otherwise the widget is page-private: ``key`` must be named in ``PRIVATE`` and its kept value
+        is shown — or ``default`` (else its PRIVATE default, else the first option) when the kept
+        value is not among ``options`` (a list of values; for a multiselect, any subset of them).
+
+    Pass no ``value``/``index`` to the widget: its key is assigned here, before it is drawn."""
     init()
-    out = {key: str(st.session_state[f"sel_{key}"]) for key in KEYS}
+    if shared is not None:
+        value = get(shared) if shown is None else shown
+        callback, args = _push, (shared, key)
+    else:
+        if key not in PRIVATE:
+            raise KeyError(f"{key!r} is not a page-private key named in explorer.state.PRIVATE")
+        value = kept(key)
+        if options is not None and not _among(value, options):
+            fallback = PRIVATE[key] if default is None else default
+            value = fallback if _among(fallback, options) else (options[0] if options else None)
+        callback, args = _keep, (key,)
+    st.session_state[key] = value
+    return {"key": key, "on_change": callback, "args": args}
+
+
+def _among(value, options) -> bool:
+    if isinstance(value, list):
+        return all(v in options for v in value)
+    return value in options
+
+
+def _push(name: str, key: str) -> None:
+    update(**{name: st.session_state[key]})
+
+
+def _keep(key: str) -> None:
+    st.session_state[_KEPT + key] = st.session_state[key]
+
+
+def params(page: str | None = None) -> dict[str, str]:
+    """The query string of the current selection and view settings (plus ``page``: the given url
+    path, else the last one ``sync_url`` was told) — hand it to ``st.switch_page`` / ``st.page_link``
+    as ``query_params``."""
+    init()
+    out = {key: str(st.session_state[_slot(key)]) for key in KEYS}
+    if get("present"):
+        out["present"] = "1"
+    text = get("text")
+    if text is not None and len(text) <= MAX_TEXT:
+        out["text"] = text
     page = page or st.session_state.get("_page")
     if page:
         out["page"] = page
@@ -115,8 +265,8 @@ def url_page(pages) -> str | None:
 
 
 def sync_url(page: str | None = None) -> None:
-    """Write the whole selection (and the page's url path, if given, else the last one given) into
-    the query string."""
+    """Write the whole selection and the view settings (and the page's url path, if given, else the
+    last one given) into the query string."""
     init()
     if page:
         st.session_state["_page"] = page

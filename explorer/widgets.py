@@ -1,11 +1,7 @@
-"""Shared widgets: the page registry and navigation, the sidebar selectors bound to ``explorer.state``,
-a guard that turns loading errors into ``st.error``, and the export buttons (CSV of a table, HTML of
-a figure).
-
-Binding: a selector's widget key (``w_corpus``, ``w_n``, ...) is written from the shared selection
-before the widget is drawn, and its ``on_change`` callback writes the new value back with
-``state.update`` — so the selection survives page switches (where Streamlit forgets widget values)
-and clicks on figures, and the URL always follows it.
+"""Shared widgets: the page registry and navigation, the sidebar selectors bound to ``explorer.state``
+(with ``state.bind``, the one way widgets keep their values), presenter mode, a guard that turns
+loading errors into ``st.error``, figures (styled for a projector in presenter mode) and the export
+buttons (CSV of a table, HTML of a figure).
 """
 from __future__ import annotations
 
@@ -18,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import data, state
+from . import data, state, style
 
 # file (relative to streamlit_app.py), title, url path, icon; the first one is the home page.
 PAGES = (
@@ -31,6 +27,7 @@ PAGES = (
     ("explorer/pages/tour.py", "Tour", "tour", ":material/school:"),
 )
 FILES = {url: file for file, _, url, _ in PAGES}
+ICON = data.REPO / "assets" / "favicon.png"   # the page icon, served by the app itself (works offline)
 
 
 def nav_pages() -> list:
@@ -44,9 +41,11 @@ def go_to(url_path: str) -> None:
     st.switch_page(FILES[url_path], query_params=state.params(url_path))
 
 
-def page_link(url_path: str, label: str, icon: str | None = None) -> None:
-    """A link to another page that keeps the selection in the URL."""
-    st.page_link(FILES[url_path], label=label, icon=icon, query_params=state.params(url_path))
+def page_link(url_path: str, label: str, icon: str | None = None, container=None) -> None:
+    """A button that opens another page with the whole selection (a button, not ``st.page_link``, so
+    that a page run on its own — as in the tests — draws it too)."""
+    if (container or st).button(label, icon=icon, key=f"link_{url_path}"):
+        go_to(url_path)
 
 
 @dataclass(frozen=True)
@@ -113,15 +112,8 @@ def sidebar() -> Entry:
 def bound_select(label: str, options: list, name: str, *, format_func=str, help: str | None = None,
                  key: str | None = None, container=None):
     """A selectbox whose value is the shared selection ``name`` (which must be one of ``options``)."""
-    key = key or f"w_{name}"
-    # assigned on every run: after a page switch the widget is a new one that would show its default
-    st.session_state[key] = state.get(name)
-    return (container or st.sidebar).selectbox(label, options, key=key, format_func=format_func, help=help,
-                                               on_change=_push, args=(name, key))
-
-
-def _push(name: str, key: str) -> None:
-    state.update(**{name: st.session_state[key]})
+    return (container or st.sidebar).selectbox(label, options, format_func=format_func, help=help,
+                                               **state.bind(key or f"w_{name}", name))
 
 
 def level_select(levels, *, key: str, label: str = "Corruption level t", V: int | None = None,
@@ -134,12 +126,35 @@ def level_select(levels, *, key: str, label: str = "Corruption level t", V: int 
     if not levels:
         st.warning("No corruption levels were measured for this model.")
         st.stop()
-    st.session_state[key] = min(levels, key=lambda t: abs(t - state.get("t")))
+    nearest = min(levels, key=lambda t: abs(t - state.get("t")))
     return (container or st.sidebar).selectbox(
-        label, levels, key=key, format_func=lambda t: level_label(t, V, short=True), on_change=_push,
-        args=("t", key),
+        label, levels, format_func=lambda t: level_label(t, V, short=True), **state.bind(key, "t", shown=nearest),
         help=help or "The level t of the forward process. The share of tokens that actually change "
                      "is (1 - alpha_t)(1 - 1/V), shown in brackets, not t itself.")
+
+
+def presenter() -> bool:
+    """The presenter-mode toggle (bottom of the sidebar, kept in the URL as ``present=1``); in
+    presenter mode, page text and figures grow for a projector. Returns whether it is on."""
+    st.sidebar.toggle("Presenter mode", help="Larger text, figures and markers for a projector, short captions, "
+                      "the sidebar closed on opening. The link keeps it (present=1).", **state.bind("w_present", "present"))
+    on = state.presenting()
+    if on:
+        st.html(style.PRESENT_CSS)
+    return on
+
+
+def columns(spec):
+    """``st.columns(spec)``, or as many full-width containers one below the other in presenter mode
+    (a projected figure needs the whole width)."""
+    n = spec if isinstance(spec, int) else len(spec)
+    return [st.container() for _ in range(n)] if state.presenting() else st.columns(spec)
+
+
+def caption(text: str, short: str | None = None, container=None, *, small: bool = True) -> None:
+    """A caption (``small``) or a paragraph, or its ``short`` version in presenter mode."""
+    c = container or st
+    (c.caption if small else c.markdown)(short if short is not None and state.presenting() else text)
 
 
 def select_example(split: str, example: int) -> None:
@@ -159,7 +174,7 @@ def backfill_note(names, paths, what: str, container=None) -> None:
     many = len(names) > 1
     (container or st).info(f"{what}: the table{'s' if many else ''} {tables} {'are' if many else 'is'} missing for "
                            f"{whom} (measured before {'they' if many else 'it'} existed). Back-fill without "
-                           f"retraining, then restart the app (it caches the tables it has read):"
+                           f"retraining; the app reads them on its next run:"
                            f"\n```\n{commands}\n```", icon=":material/info:")
 
 
@@ -187,9 +202,12 @@ def download_figure(fig: go.Figure, name: str, container=None) -> None:
 
 
 def figure(fig: go.Figure, name: str, *, container=None, key: str | None = None, select=None):
-    """Render ``fig`` full width with its HTML download below; with ``select`` (a selection mode or a
-    tuple of them) the chart reruns the page on selection and the event is returned."""
+    """Render ``fig`` full width (styled for a projector in presenter mode) with its HTML download
+    below; with ``select`` (a selection mode or a tuple of them) the chart reruns the page on
+    selection and the event is returned."""
     c = container or st
+    if state.presenting():
+        fig = style.present(fig)
     kwargs = {"on_select": "rerun", "selection_mode": select} if select else {}
     event = c.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False}, **kwargs)
     download_figure(fig, name, container=c)

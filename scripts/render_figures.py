@@ -1,9 +1,9 @@
 """Render the README's transition figures from the zoo with the app's own figure builders.
 
-For each corpus in the zoo: train vs test recovery against N at every level t (explorer.figures.
-transition_figure) beside the conditional-entropy curve (entropy_figure), laid out in one HTML page
-and photographed by headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) into
-docs/transition-<corpus>.png.
+For each corpus in the zoo: train vs test recovery against N at every level t
+(explorer.transition_figures.transition_figure) beside the conditional-entropy curve (entropy_figure),
+laid out in one HTML page and photographed by headless Chromium (Debian's /usr/bin/chromium, driven
+by Playwright) into docs/transition-<corpus>.png.
 
 Run: python scripts/render_figures.py [--zoo assets/zoo] [--out docs]
 """
@@ -22,12 +22,13 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from browser import launch  # noqa: E402  (tests/browser.py: the one Chromium set-up)
 from engine.measure import LEVELS  # noqa: E402
 from engine.sweep import read_index, results_table  # noqa: E402
-from explorer.figures import entropy_figure, recovery_by_n, transition_figure, transition_n  # noqa: E402
+from engine.transition import n_star_at  # noqa: E402
+from explorer.transition_figures import entropy_figure, transition_figure  # noqa: E402
 
 
 def page_html(corpus: str, results) -> str:
     figs = [transition_figure(results, t) for t in LEVELS]
-    n_star = transition_n(recovery_by_n(results, 0.25))
+    n_star = n_star_at(results, 0.25)
     figs.append(entropy_figure(results, transition=n_star))
     divs = []
     for i, fig in enumerate(figs):

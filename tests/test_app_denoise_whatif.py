@@ -13,13 +13,16 @@ from streamlit.testing.v1 import AppTest
 
 from engine import checkpoint
 from engine.corpus import grammar_corpus
+from engine.grammar import accepts_ids as grammar_accepts
 from engine.model import Denoiser, ModelConfig
 from engine.noise import UniformNoise
 from engine.sample import time_grid
 from engine.sweep import update_index
 from engine.tokenizer import WordTokenizer
 from engine.train import TrainConfig
-from explorer import runs
+from engine import outcome as oc
+from explorer import grid_figures as gf
+from explorer import jobs, runs
 from explorer import trajectory as tj
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,13 +93,41 @@ def test_denoise_side_by_side(runs_dir):
     at.toggle(key="dn_compare").set_value(True).run()
     no_exception(at)
     assert not at.error
-    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("dn_partner"))).value \
-        .endswith("n00032")                                          # smallest N pairs with the largest
+    assert at.selectbox(key="dn_partner").value.endswith("n00032")   # smallest N pairs with the largest
     specs = charts(at)
-    assert len(specs) == 3                                            # two grids + entropy
-    # both grids start from the very same corrupted sequence
-    assert specs[0]["data"][0]["text"] == specs[1]["data"][0]["text"]
-    assert {tr["name"].split(":")[0] for tr in specs[2]["data"]} == {"A (N = 8)", "B (N = 32)"}
+    assert len(specs) == 2                                            # both grids in one figure + entropy
+    pair = specs[0]
+    # both grids start from the very same corrupted sequence, and ONE slider drives both
+    assert pair["data"][0]["text"] == pair["data"][1]["text"]
+    assert len(pair["layout"]["sliders"]) == 1 and len(pair["layout"]["updatemenus"]) == 1
+    assert len(pair["frames"]) == len(pair["layout"]["sliders"][0]["steps"]) >= 2
+    assert all(f["traces"] == [0, 1, 4, 5] and len(f["data"]) == 4 for f in pair["frames"])
+    assert {tr["name"].split(":")[0] for tr in specs[1]["data"]} == {"A (N = 8)", "B (N = 32)"}
+    verdicts = [m.value for m in at.markdown if m.value.startswith("x̂:")]
+    assert len(verdicts) == 2 and all("sentence of the grammar" in v for v in verdicts)   # grammar: the oracle
+
+
+def test_find_a_seed_where_they_differ(runs_dir, zoo):
+    """The button's seed is the first after the shared one on which the two models end differently,
+    found here by single runs, one seed at a time (the page searches in batches)."""
+    at = page(DENOISE, n=8, split="train", example=1, t=0.5, seed=3)
+    at.toggle(key="dn_compare").set_value(True).run()
+    a, b = checkpoint.load(zoo / "grammar" / "n00008"), checkpoint.load(zoo / "grammar" / "n00032")
+    oracle = lambda ids: grammar_accepts(ids, a.tokenizer)               # noqa: E731
+    x0 = a.train_ids[1]
+
+    def ends(bundle, seed):
+        r = tj.run(bundle.model, bundle.noise, x0, 0.5, seed)
+        return oc.classify(r.x_hat, r.x0, bundle.train_ids.numpy(), oracle)
+
+    expected = next((s for s in range(4, 104) if oc.differ(ends(a, s), ends(b, s))), None)
+    at.button(key="dn_find").click().run()
+    no_exception(at)
+    if expected is None:
+        assert any("end alike on every seed from 4 to 103" in i.value for i in at.info)
+    else:
+        assert at.query_params["seed"] == str(expected) and at.number_input(key="dn_seed").value == expected
+        assert any(f"Seed {expected}: the first of 4 – 103" in s.value for s in at.success)
 
 
 def test_denoise_side_by_side_needs_the_same_vocabulary(runs_dir):
@@ -108,8 +139,7 @@ def test_denoise_side_by_side_needs_the_same_vocabulary(runs_dir):
     update_index(runs_dir, "other", 2, path)
     at = page(DENOISE, n=8)
     at.toggle(key="dn_compare").set_value(True).run()
-    key = next(s.key for s in at.selectbox if s.key.startswith("dn_partner"))
-    at.selectbox(key=key).set_value(str(path)).run()
+    at.selectbox(key="dn_partner").set_value(str(path)).run()
     no_exception(at)
     assert any("different vocabulary" in e.value for e in at.error)
     assert len(charts(at)) == 2                                       # the first model still runs
@@ -135,11 +165,20 @@ def tiny_settings(at: AppTest, n: int = 16) -> AppTest:
     return at.run()
 
 
-def test_whatif_trains_a_tiny_run(runs_dir):
-    at = tiny_settings(page(WHATIF, timeout=300))
+def train_and_wait(at: AppTest) -> AppTest:
+    """Click Train, wait for the server's job (a background thread) and draw the page again."""
     at.button(key="wi_train").click().run()
     no_exception(at)
-    assert not at.error and not at.warning
+    job = jobs.registry().wait(timeout=300)
+    assert job is not None and job.state == "done", (job.state, job.error)
+    return at.run()
+
+
+def test_whatif_trains_a_tiny_run(runs_dir):
+    at = tiny_settings(page(WHATIF, timeout=300))
+    at = train_and_wait(at)
+    no_exception(at)
+    assert not at.error                                               # the warning: checked below
     index = json.loads((runs_dir / "index.json").read_text())
     assert index == [{"corpus": "grammar", "n": 16, "path": "grammar/n00016"}]
     b = checkpoint.load(runs_dir / "grammar" / "n00016")
@@ -148,11 +187,13 @@ def test_whatif_trains_a_tiny_run(runs_dir):
     assert summary["measure_config"]["levels"] == list(runs.MEASURES["light"].levels)
     assert [m.label for m in at.metric] == ["train recovery at t = 0.25", "test recovery at t = 0.25"]
     assert any("Transition" in i.value for i in at.info)
-    assert at.status[0].label.startswith("Trained and measured")
+    assert any(s.value.startswith("Trained and measured grammar, N = 16") for s in at.success)
     assert len(charts(at)) >= 1                                       # beside the zoo
-    lock = runs.training_lock()
-    assert lock.acquire(blocking=False)                               # released after the run
-    lock.release()
+    # a tiny 20-step model is not the zoo's setting: said so, with its steps and train loss
+    assert any("another setting" in w.value and "20 steps" in w.value and "train loss" in w.value
+               for w in at.warning)
+    assert any("fewer sentences than the zoo" in c.value for c in at.caption)
+    assert not jobs.registry().current().running                      # the server may start another
 
 
 def test_whatif_uploaded_corpus_trains_and_is_listed(runs_dir):
@@ -163,9 +204,7 @@ def test_whatif_uploaded_corpus_trains_and_is_listed(runs_dir):
     at.file_uploader(key="wi_file").set_value(("animals.txt", text, "text/plain")).run()
     no_exception(at)
     assert not at.error
-    at = tiny_settings(at, n=20)
-    at.button(key="wi_train").click().run()
-    no_exception(at)
+    at = train_and_wait(tiny_settings(at, n=20))
     assert not at.error
     index = json.loads((runs_dir / "index.json").read_text())
     assert [(e["corpus"], e["n"]) for e in index] == [("file:animals.txt", 20)]
@@ -217,21 +256,8 @@ def test_whatif_n_larger_than_the_corpus(runs_dir):
     assert not any(b.key == "wi_train" for b in at.button)
 
 
-def test_whatif_one_training_per_server(runs_dir):
-    lock = runs.training_lock()
-    assert lock.acquire(blocking=False)
-    try:
-        at = tiny_settings(page(WHATIF))
-        at.button(key="wi_train").click().run()
-        no_exception(at)
-        assert any("another training is running on this server" in w.value for w in at.warning)
-    finally:
-        lock.release()
-    assert not runs_dir.exists()
-
-
 class Stop(BaseException):
-    """Stands for Streamlit's StopException, raised from inside an st.* call when a run is stopped."""
+    """Stands for a cancelled job's exception, raised from inside a callback."""
 
 
 @pytest.mark.parametrize("where", ["progress", "on_stage"])
@@ -279,7 +305,7 @@ def test_classify_against_brute_force():
         x_hat = x0.copy() if rng.random() < 0.2 else (train[rng.integers(len(train))].copy()
                                                         if len(train) and rng.random() < 0.4
                                                         else rng.integers(0, 3, size=4))
-        out = tj.classify(x_hat, x0, train.reshape(-1, 4))
+        out = oc.classify(x_hat, x0, train.reshape(-1, 4))
         assert (out.kind, out.index, out.distance) == brute_force_outcome(x_hat, x0, train)
 
 
@@ -288,7 +314,7 @@ def test_kept_rows_and_labels():
     np.testing.assert_array_equal(tj.kept_rows(tokens, True), [0, 2, 4])
     np.testing.assert_array_equal(tj.kept_rows(tokens, False), [0, 1, 2, 3, 4])
     times = np.array([0.5, 0.4, 0.3, 0.2])
-    assert tj.row_labels(times, np.array([0, 2, 4])) == ["seed t=0.500", "step 2 t=0.300", "x̂ (final)"]
+    assert gf.row_labels(times, np.array([0, 2, 4])) == ["seed t=0.500", "step 2 t=0.300", "x̂ (final)"]
 
 
 def test_encode_sentence():
@@ -313,7 +339,7 @@ def test_run_with_an_oracle_model(oracle):
     zt = noise.sample_xt(x0[None], 0.6, generator=torch.Generator().manual_seed(11))[0].numpy()
     np.testing.assert_array_equal(r.zt, zt)
     np.testing.assert_array_equal(r.x_hat, x0.numpy())
-    assert tj.classify(r.x_hat, r.x0, np.stack([x0.numpy()])) == tj.Outcome("recovered", 0, 0)
+    assert oc.classify(r.x_hat, r.x0, np.stack([x0.numpy()])) == oc.Outcome("recovered", 0, 0)
     cats = tj.cell_categories(r.tokens, r.x0)
     assert set(cats[-1]) <= {C, F}
     np.testing.assert_array_equal(r.changed(), zt != x0.numpy())
@@ -330,7 +356,7 @@ def test_token_grid_figure_shows_the_trajectory(oracle):
     V, x0 = 7, torch.tensor([3, 1, 4, 1, 5])
     r = tj.run(oracle(x0, V), UniformNoise(V), x0, 0.9, seed=2, steps_per_unit=10)
     itos = [f"w{i}" for i in range(V)]
-    fig = tj.token_grid_figure(r, itos, only_changes=False)
+    fig = gf.token_grid_figure(r, itos, only_changes=False)
     grid = fig.data[1]
     np.testing.assert_array_equal(np.array(grid.z), tj.cell_categories(r.tokens, r.x0))
     assert [list(row) for row in grid.text] == [[f"w{i}" for i in row] for row in r.tokens]
@@ -339,14 +365,46 @@ def test_token_grid_figure_shows_the_trajectory(oracle):
     hover = np.array(grid.customdata)
     assert hover[0, 0, 0] == "w3" and hover[-1, 0, 1] == "—"            # x0 token; no entropy after x̂
     assert float(hover[0, 0, 1]) == pytest.approx(r.entropy[0, 0], abs=1e-3)
-    short = tj.token_grid_figure(r, itos, only_changes=True)
+    short = gf.token_grid_figure(r, itos, only_changes=True)
     assert len(short.frames) == len(tj.kept_rows(r.tokens, True))
+
+
+def test_pair_grid_one_control_drives_both_runs(oracle, tiny_model):
+    """Frame r shows row r of both runs: the A and B strips and both frame boxes move together."""
+    V, x0 = 7, torch.tensor([3, 1, 4, 1, 5])
+    a = tj.run(oracle(x0, V), UniformNoise(V), x0, 0.9, seed=2, steps_per_unit=10)
+    b = tj.run(tiny_model, UniformNoise(V), x0, 0.9, seed=2, steps_per_unit=10)
+    itos = [f"w{i}" for i in range(V)]
+    fig = gf.pair_grid_figure(a, b, itos, itos, ("A model", "B model"), only_changes=True)
+    rows = np.union1d(tj.kept_rows(a.tokens, True), tj.kept_rows(b.tokens, True))
+    assert len(fig.frames) == len(rows) == len(fig.layout.sliders[0].steps) and len(fig.layout.updatemenus) == 1
+    for r, frame in zip(rows, fig.frames):
+        strip_a, strip_b, box_a, box_b = frame.data
+        assert list(strip_a.text[0]) == [f"w{i}" for i in a.tokens[r]]
+        assert list(strip_b.text[0]) == [f"w{i}" for i in b.tokens[r]]
+        assert box_a.y == box_b.y
+    np.testing.assert_array_equal(np.array(fig.data[2].z), tj.cell_categories(a.tokens, a.x0)[rows])
+    np.testing.assert_array_equal(np.array(fig.data[3].z), tj.cell_categories(b.tokens, b.x0)[rows])
+    assert fig.layout.yaxis3.ticktext[0].startswith("seed") and fig.layout.yaxis3.automargin   # row labels kept
+    single = gf.token_grid_figure(a, itos)
+    assert single.layout.yaxis2.automargin and list(single.layout.yaxis2.ticktext)[-1] == "x̂ (final)"
+    assert "x̂ (final)" in single.to_html(include_plotlyjs=False)                 # the HTML export has them
+
+
+def test_step_entropy_axis_starts_at_zero_with_a_minimum_range():
+    quiet = tj.Run(x0=np.array([3, 2, 0]), tokens=np.zeros((3, 3), dtype=int),
+                   entropy=np.array([[1e-6, -2e-7, 3e-6], [0.0, 1e-6, 5e-6]]), times=np.array([0.5, 1e-5]))
+    fig = gf.entropy_figure({"m": quiet})
+    assert tuple(fig.layout.yaxis.range) == (0, gf.ENTROPY_MIN_TOP) and min(fig.data[0].y) >= 0
+    loud = tj.Run(x0=np.array([3, 2, 0]), tokens=np.zeros((3, 3), dtype=int),
+                  entropy=np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 5.0]]), times=np.array([0.5, 1e-5]))
+    assert tuple(gf.entropy_figure({"m": loud}).layout.yaxis.range) == pytest.approx((0, 2.2))
 
 
 def test_entropy_figure_means():
     r = tj.Run(x0=np.array([3, 2, 0]), tokens=np.zeros((3, 3), dtype=int),
                entropy=np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 5.0]]), times=np.array([0.5, 1e-5]))
-    fig = tj.entropy_figure({"m": r})
+    fig = gf.entropy_figure({"m": r})
     np.testing.assert_allclose(fig.data[0].y, [2.0, 2.0])            # all positions
     np.testing.assert_allclose(fig.data[1].y, [1.5, 0.5])            # content: the word and <eos>
 

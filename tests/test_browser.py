@@ -1,6 +1,8 @@
 """The app in a real browser: ``streamlit run`` on a tiny zoo, every page opened in headless Chromium
-through Playwright, a what-if training cancelled and another one run to the end through the UI. Fails
-on any exception the page shows. Screenshots go to a temporary directory, and to $SHOTS_DIR if set.
+through Playwright, a what-if training cancelled and another one run to the end through the UI, the
+shared step control of side by side, the denoising path on the Entropy map and a point's neighbours,
+and presenter mode from a link. Fails on any exception the page shows, and on any request that leaves
+the server (the favicon included). Screenshots go to a temporary directory, and to $SHOTS_DIR if set.
 
 Needs /usr/bin/chromium (never ``playwright install``); skipped without it, except in CI.
 """
@@ -121,12 +123,17 @@ def screenshot(page, shots: list[Path], name: str) -> None:
 
 
 @pytest.fixture
-def page(browser, shots):
-    """A fresh browser tab; its last state is saved as last.png beside the screenshots (on failure too)."""
+def page(browser, shots, server):
+    """A fresh browser tab; its last state is saved as last.png beside the screenshots (on failure
+    too). Every request must go to the app's own server: nothing is fetched from the internet."""
     tab = browser.new_page(viewport={"width": 1400, "height": 1800})
+    outside = []
+    tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server["url"], "data:", "blob:"))
+           else None)
     yield tab
     screenshot(tab, shots, "last")
     tab.close()
+    assert not outside, f"requests that left the server: {outside[:5]}"
 
 
 def test_every_page_and_a_what_if_training(server, page, shots):
@@ -151,20 +158,6 @@ def test_every_page_and_a_what_if_training(server, page, shots):
         assert_clean(page, title)
         screenshot(page, shots, path)
         lap(title)
-
-    # the Denoise page's side-by-side view and its animation
-    page.goto(f"{url}/denoise?n=8&t=0.5")
-    page.wait_for_selector(".js-plotly-plot")
-    page.get_by_text("Side by side with a second model").click()
-    settle(page)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
-    strip = "() => JSON.stringify(document.querySelector('.js-plotly-plot').data[0].text)"
-    before = page.evaluate(strip)
-    page.get_by_text("▶ play").first.click()
-    page.wait_for_function(f"({strip})() !== {json.dumps(before)}", timeout=10_000)
-    assert_clean(page, "Denoise side by side")
-    screenshot(page, shots, "denoise-side-by-side")
-    lap("side by side")
 
     # a bad value in a link's path form (AppTest cannot open one): a note, the default level, no traceback
     page.goto(f"{url}/denoise?t=nan")
@@ -234,3 +227,101 @@ def choose(page, label: str, option: str) -> None:
                 raise
             settle(page)
     settle(page)
+
+
+# ------------------------------------------------------------------------------------------ issue 14
+
+def plot(page, index: int, what: str):
+    """``what`` (a JS expression of ``p``, the index-th plotly chart element) evaluated in the page."""
+    return page.evaluate(f"() => {{ const p = document.querySelectorAll('.js-plotly-plot')[{index}]; return {what}; }}")
+
+
+def test_side_by_side_one_step_control_drives_both_grids(server, page, shots):
+    """Both grids sit in one figure with one slider and one play button: playing it moves both
+    'current state' strips together, to the last row of each run."""
+    page.set_default_timeout(RUN_TIMEOUT)
+    page.goto(f"{server['url']}/denoise?n=8&t=0.5&seed=1")
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    page.get_by_text("Side by side with a second model").click()
+    settle(page)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length == 2")
+    assert plot(page, 0, "p.layout.sliders.length") == 1 and plot(page, 0, "p.layout.updatemenus.length") == 1
+    last = plot(page, 0, "[p._transitionData._frames.at(-1).data[0].text, p._transitionData._frames.at(-1).data[1].text]")
+    assert plot(page, 0, "JSON.stringify(p.data[0].text)") == plot(page, 0, "JSON.stringify(p.data[1].text)")
+    page.get_by_text("▶ play").first.click()
+    page.wait_for_function(f"""() => {{ const p = document.querySelector('.js-plotly-plot');
+        return JSON.stringify([p.data[0].text, p.data[1].text]) === {json.dumps(json.dumps(last, separators=(",", ":")))}; }}""",
+                           timeout=30_000)
+    assert plot(page, 0, "p.layout.sliders[0].active") == plot(page, 0, "p._transitionData._frames.length") - 1
+    assert_clean(page, "Denoise side by side")
+    screenshot(page, shots, "denoise-side-by-side")
+
+
+# page coordinates of a train point inside the projection's axes (zoomed to the path), and its example
+VISIBLE_POINT = """() => { const p = document.querySelector('.js-plotly-plot'), r = p.getBoundingClientRect();
+  const xa = p._fullLayout.xaxis, ya = p._fullLayout.yaxis, cd = p.calcdata[0];
+  for (let i = 0; i < cd.length; i++) {
+    const px = xa.c2p(cd[i].x), py = ya.c2p(cd[i].y);
+    if (px > 8 && px < xa._length - 8 && py > 8 && py < ya._length - 8)
+      return [r.left + xa._offset + px, r.top + ya._offset + py, Number(p._fullData[0].customdata[i][1])]; }
+  return null; }"""
+
+
+def test_denoising_path_on_the_map_and_a_points_neighbours(server, page, shots):
+    page.set_default_timeout(RUN_TIMEOUT)
+    page.goto(f"{server['url']}/entropy-map?n=32&split=test&example=2&t=0.5&seed=3")
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    names = plot(page, 0, "p.data.map(t => t.name)")
+    assert {"denoising path", "training sentences it passes near"} <= set(names)
+    path = plot(page, 0, "p.data.find(t => t.name === 'denoising path')")
+    assert len(path["x"]) >= 2 and all(c[0] == "path" for c in path["customdata"])
+    page.get_by_text("Path of test #2").wait_for()
+    screenshot(page, shots, "entropy-map-path")
+    # an empty box (the corner of the whole map, inside autorange's padding): a message, nothing dimmed
+    page.get_by_text("Zoom to the path").click()
+    settle(page)
+    page.get_by_text("box", exact=True).click()
+    settle(page)
+    x0, y0 = page.evaluate("""() => { const p = document.querySelector('.js-plotly-plot'), r = p.getBoundingClientRect();
+        return [r.left + p._fullLayout.xaxis._offset, r.top + p._fullLayout.yaxis._offset]; }""")
+    page.mouse.move(x0 + 3, y0 + 3)
+    page.mouse.down()
+    page.mouse.move(x0 + 18, y0 + 14, steps=8)
+    page.mouse.up()
+    page.get_by_text("That selection caught no sequence").wait_for(timeout=RUN_TIMEOUT)
+    settle(page)
+    assert plot(page, 0, "p.data.every(t => !t.selectedpoints || t.selectedpoints.length !== 0)")
+    page.get_by_text("Zoom to the path").click()
+    settle(page)
+    # 'click one point': a click on a training sentence selects it — its path is drawn, its nearest
+    # neighbours are listed beside the map and ringed on it
+    page.get_by_text("click one point", exact=True).click()
+    settle(page)
+    x, y, i = page.evaluate(VISIBLE_POINT)
+    page.mouse.click(x, y)
+    page.get_by_text(f"Nearest to train #{i}").wait_for(timeout=RUN_TIMEOUT)
+    settle(page)
+    assert_clean(page, "Entropy map after a click")
+    page.get_by_text(f"Path of train #{i}").wait_for()
+    assert {"nearest neighbours", "selected"} <= set(plot(page, 0, "p.data.map(t => t.name)"))
+    assert f"example={i}" in page.url and "split=train" in page.url
+    screenshot(page, shots, "entropy-map-neighbours")
+
+
+def test_presenter_mode_from_a_link(server, page, shots):
+    page.set_default_timeout(RUN_TIMEOUT)
+    page.goto(f"{server['url']}/denoise?n=8&present=1")
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+    assert plot(page, 0, "p.layout.font.size") == 20
+    assert float(page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
+                               "'[data-testid=\"stMain\"] h1')).fontSize)")) > 50
+    page.get_by_role("button", name="See this run as a path on the Entropy map").click()
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Entropy map")')
+    settle(page)
+    assert "present=1" in page.url and plot(page, 0, "p.layout.font.size") == 20
+    assert_clean(page, "Entropy map in presenter mode")
+    screenshot(page, shots, "entropy-map-presenter")

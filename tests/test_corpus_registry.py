@@ -202,6 +202,9 @@ def test_whatif_offers_the_registry_and_trains_at_the_chosen_length(runs_dir, si
     assert any(c.value.startswith("grammar@L32: 8,192 training sentences") for c in at.caption)
     at.button(key="wi_train").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    from explorer import jobs
+
+    assert jobs.registry().wait(timeout=300).state == "done"       # the run belongs to the server
     index = json.loads((runs_dir / "index.json").read_text())
     assert [(e["corpus"], e["n"]) for e in index] == [("grammar@L32", 8)]
     assert checkpoint.load(runs_dir / index[0]["path"]).config.seq_len == 32

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine import transition as et
+from explorer import basin_figures as bf
 from explorer import figures
+from explorer import generation_figures as gfig
+from explorer import map_figures as mf
+from explorer import transition_figures as tf
 
 
 def sweep_table() -> pd.DataFrame:
@@ -62,13 +67,13 @@ def trace(fig, name):
     ([10, 100, 1000], [1.0, 0.9, 0.8], [0.0, 0.1, 0.2], None),                    # never meet
 ])
 def test_transition_n(n, train, test, expected):
-    got = figures.transition_n(pd.DataFrame({"n": n, "train": train, "test": test}))
+    got = et.transition_n(pd.DataFrame({"n": n, "train": train, "test": test}))
     assert got == pytest.approx(expected) if expected is not None else got is None
 
 
 def test_recovery_by_n_matches_table():
     table = sweep_table()
-    c = figures.recovery_by_n(table, 0.25)
+    c = et.recovery_by_n(table, 0.25)
     for _, r in c.iterrows():
         for split in ("train", "test"):
             ref = table[(table["n"] == r["n"]) & (table["split"] == split) & (table["t"] == 0.25)]
@@ -78,7 +83,7 @@ def test_recovery_by_n_matches_table():
 
 def test_transition_figure_traces_equal_table():
     table = sweep_table()
-    fig = figures.transition_figure(table, 0.25, show_exact=True, selected_n=100, V=50)
+    fig = tf.transition_figure(table, 0.25, show_exact=True, selected_n=100, V=50)
     for split in ("train", "test"):
         ref = table[(table["split"] == split) & (table["t"] == 0.25)].sort_values("n")
         tr = trace(fig, f"{split} recovery rate")
@@ -96,7 +101,7 @@ def test_transition_figure_traces_equal_table():
 
 def test_transition_figure_references_and_intervals():
     table = reference_table()
-    fig = figures.transition_figure(table, 0.25)
+    fig = tf.transition_figure(table, 0.25)
     for split in ("train", "test"):
         rows = table[(table["split"] == split) & (table["t"] == 0.25)].sort_values("n")
         tr = trace(fig, f"{split} recovery rate")
@@ -109,32 +114,32 @@ def test_transition_figure_references_and_intervals():
             assert list(ref_tr.x) == list(rows["n"]) and ref_tr.line.dash == dash
             assert np.allclose(ref_tr.y[:3], rows[f"{ref}_recovery_rate"].iloc[:3]) and np.isnan(ref_tr.y[3])
     assert "95 % interval of the mean" in fig.layout.legend.title.text and "1 std" in fig.layout.legend.title.text
-    exact = figures.transition_figure(table, 0.25, metric="exact_match", references=False)
+    exact = tf.transition_figure(table, 0.25, metric="exact_match", references=False)
     assert not any(tr.name.startswith("ideal") for tr in exact.data)
     assert exact.layout.legend.title.text == "bars: ± 1 std"              # no exact-match intervals stored
     only_new = table[table["n"] < 10000]
-    assert figures.transition_figure(only_new, 0.25).layout.legend.title.text == "bars: 95 % interval of the mean"
-    assert figures.reference_missing(table, "memorizer") == [10000]
-    assert figures.reference_missing(only_new, "generalizer") == []
+    assert tf.transition_figure(only_new, 0.25).layout.legend.title.text == "bars: 95 % interval of the mean"
+    assert et.reference_missing(table, "memorizer") == [10000]
+    assert et.reference_missing(only_new, "generalizer") == []
 
 
 def test_transition_figure_marks_whatif_runs():
     runs = sweep_table()
     runs = runs[runs["n"] == 100].assign(n=300)
-    fig = figures.transition_figure(sweep_table(), 0.1, runs=runs)
+    fig = tf.transition_figure(sweep_table(), 0.1, runs=runs)
     assert list(trace(fig, "what-if train").x) == [300]
     assert trace(fig, "what-if test").y[0] == pytest.approx(0.3)
 
 
 def test_entropy_figure_series():
     table = sweep_table()
-    fig = figures.entropy_figure(table, 0.25, transition=1000.0)
+    fig = tf.entropy_figure(table, 0.25, transition=1000.0)
     for name, split in (("model · train", "train"), ("model · test", "test"), ("model · generated", "generated")):
         ref = table[(table["split"] == split) & (table["t"] == 0.25)].dropna(subset=["entropy"]).sort_values("n")
         tr = trace(fig, name)
         assert list(tr.x) == list(ref["n"]) and np.allclose(tr.y, ref["entropy"])
     assert not any("clean" in tr.name for tr in fig.data)              # clean input only on request
-    fig = figures.entropy_figure(table, 0.25, clean=True)
+    fig = tf.entropy_figure(table, 0.25, clean=True)
     for name, split in (("clean input · train", "train"), ("clean input · test", "test"),
                         ("clean input · generated", "generated")):
         ref = table[(table["split"] == split) & (table["t"] == 1e-5)].sort_values("n")
@@ -145,7 +150,7 @@ def test_entropy_figure_series():
 def test_entropy_figure_follows_t():
     """At t = 0.1 the network was not measured: only the ideal denoisers' entropy at 0.1 is drawn."""
     table = reference_table()
-    fig = figures.entropy_figure(table, 0.1)
+    fig = tf.entropy_figure(table, 0.1)
     assert not any(tr.name.startswith("model") for tr in fig.data)
     for ref, label in (("memorizer", "ideal memorizer"), ("generalizer", "ideal generalizer")):
         for split in ("train", "test"):
@@ -154,7 +159,7 @@ def test_entropy_figure_follows_t():
             assert list(tr.x) == [10, 100, 1000]                          # N = 10000 has no reference
             assert np.allclose(tr.y, rows[f"{ref}_entropy"].iloc[:3])
     assert "t = 0.1" in fig.layout.title.text
-    assert figures.entropy_levels(table) == [0.25]
+    assert et.entropy_levels(table) == [0.25]
 
 
 def test_clicked_n_reads_customdata():
@@ -182,13 +187,13 @@ def basins_table() -> pd.DataFrame:
 
 def test_basin_strip_figure_and_extremes():
     b = basins_table()
-    fig = figures.basin_strip_figure(b, {"train": ["a", "b", "c"], "test": ["d", "e", "f"]}, ("test", 1))
+    fig = bf.basin_strip_figure(b, {"train": ["a", "b", "c"], "test": ["d", "e", "f"]}, ("test", 1))
     for split in ("train", "test"):
         tr = trace(fig, split)
         assert np.allclose(tr.y, b.loc[b["split"] == split, "radius"])
         assert [int(e) for _, e in tr.customdata] == [0, 1, 2]
     assert list(trace(fig, "selected").y) == [0.1]
-    ext = figures.basin_extremes(b, 2)
+    ext = bf.basin_extremes(b, 2)
     assert list(ext["rank"]) == ["largest", "largest", "smallest", "smallest"]
     # largest: train #2 (r 0.5, mean p 1.0) then train #0 (r 0.5, mean p 0.83); smallest: test #0 then test #2
     assert list(zip(ext["split"], ext["example"])) == [("train", 2), ("train", 0), ("test", 0), ("test", 2)]
@@ -199,7 +204,7 @@ def test_recovery_vs_t_means():
     rec = pd.DataFrame({"split": np.repeat(["train", "test"], 20), "t": np.tile([0.1, 0.5], 20),
                         "recovery_rate": rng.random(40), "exact_match": rng.random(40) > 0.5})
     rec.loc[3, "recovery_rate"] = np.nan  # nothing corrupted: excluded from the mean, not counted as 0
-    fig = figures.recovery_vs_t_figure(rec, V=20)
+    fig = bf.recovery_vs_t_figure(rec, V=20)
     for split in ("train", "test"):
         tr = trace(fig, f"{split} recovery rate")
         for t, y in zip(tr.x, tr.y):
@@ -228,18 +233,18 @@ def entropy_table() -> pd.DataFrame:
 
 def test_entropy_heatmap_values_and_tokens():
     e = entropy_table()
-    m = figures.entropy_rows(e, 0.25, [("generated", 1), ("train", 0)])
+    m = mf.entropy_rows(e, 0.25, [("generated", 1), ("train", 0)])
     assert [tuple(i) for i in m.index] == [("generated", 1), ("train", 0)]
     assert np.allclose(m.to_numpy()[:, :3], [[110.5, 111.5, 112.5], [0.5, 1.5, 2.5]])
     assert np.isnan(m.to_numpy()[:, 3]).all()  # padding hidden
     tokens = {"train": [["a", "b", "<eos>", "<pad>"]] * 2, "generated": [["x", "y", "<eos>", "<pad>"]] * 2}
-    fig = figures.entropy_heatmap_figure(m, tokens, 0.25, V=20)
+    fig = mf.entropy_heatmap_figure(m, tokens, 0.25, V=20)
     hm = fig.data[0]
     assert list(hm.y) == ["generated #1", "train #0"]
     assert [list(r) for r in hm.text] == [["x", "y", "<eos>", ""], ["a", "b", "<eos>", ""]]  # hidden: no label
     assert hm.zmin == 0 and hm.zmax == pytest.approx(math.log(20))
     assert np.allclose(np.asarray(hm.z, dtype=float)[:, :3], m.to_numpy()[:, :3])
-    full = figures.entropy_rows(e, 1e-5, content_only=False)
+    full = mf.entropy_rows(e, 1e-5, content_only=False)
     assert [tuple(i) for i in full.index][0] == ("train", 0) and not np.isnan(full.to_numpy()).any()
 
 
@@ -247,7 +252,7 @@ def test_projection_points_and_selection():
     proj = pd.DataFrame({"split": ["train", "generated"], "example": [1, 0], "x_tok": [1.0, 2.0],
                          "y_tok": [3.0, 4.0], "x_ent": [5.0, 6.0], "y_ent": [7.0, 8.0]})
     values = pd.Series([0.5], index=pd.MultiIndex.from_tuples([("train", 1)], names=["split", "example"]))
-    pts = figures.projection_points(proj, "ent", values, {"train": ["a", "b"], "generated": ["g"]})
+    pts = mf.projection_points(proj, "ent", values, {"train": ["a", "b"], "generated": ["g"]})
     assert list(pts["x"]) == [5.0, 6.0] and list(pts["y"]) == [7.0, 8.0]
     assert pts["color"].iloc[0] == 0.5 and np.isnan(pts["color"].iloc[1])
     assert list(pts["text"]) == ["b", "g"]
@@ -258,7 +263,7 @@ def test_projection_points_and_selection():
 def test_projection_figure_points():
     pts = pd.DataFrame({"split": ["train", "test", "train"], "example": [0, 0, 1], "x": [1.0, 2.0, 3.0],
                         "y": [4.0, 5.0, 6.0], "color": [0.1, 0.2, np.nan], "text": ["a", "b", "c"]})
-    fig = figures.projection_figure(pts)
+    fig = mf.projection_figure(pts)
     tr = trace(fig, "train")
     assert list(tr.x) == [1.0, 3.0] and list(tr.y) == [4.0, 6.0] and list(tr.hovertext) == ["a", "c"]
     assert [list(c) for c in tr.customdata] == [["train", 0], ["train", 1]]
@@ -271,9 +276,81 @@ def test_category_fractions_and_table():
     g = pd.DataFrame({"category": ["memorized", "spurious", "memorized", "novel-valid"],
                       "d1": [0, 0.5, 0.1, 0.4], "d2": [0.4, 0.5, 0.5, 0.6], "twin": [1, 0, 1, 2],
                       "text": ["s1", "zz", "s1'", "new"]})
-    f = figures.category_fractions(g)
+    f = gfig.category_fractions(g)
     assert dict(zip(f["category"], f["fraction"])) == {"memorized": 0.5, "novel-valid": 0.25, "spurious": 0.25}
-    fig = figures.category_figure(g)
+    fig = gfig.category_figure(g)
     assert list(fig.data[0].x) == list(f["category"]) and np.allclose(fig.data[0].y, f["fraction"])
-    t = figures.generation_table(g, ["a", "b", "c"])
+    t = gfig.generation_table(g, ["a", "b", "c"])
     assert list(t["nearest training sentence"]) == ["b", "a", "b", "c"]
+
+
+# ---------------------------------------------------------------------------------- issue 14: drawing
+
+def test_n_star_and_selected_n_lines_are_labelled():
+    fig = tf.transition_figure(sweep_table(), 0.25, selected_n=100)
+    assert trace(fig, "transition").text[-1] == "N* ≈ 10,000"
+    assert trace(fig, "selected N = 100").text[-1] == "selected N = 100"
+    ent = tf.entropy_figure(sweep_table(), 0.25, selected_n=100, transition=1000.0)
+    assert trace(ent, "transition").text[-1] == "N* ≈ 1,000"
+    assert trace(ent, "selected N = 100").text[-1] == "selected N = 100"
+    close = tf.transition_figure(sweep_table(), 0.25, selected_n=10000)     # the same N: labels point apart
+    assert {trace(close, "transition").textposition, trace(close, "selected N = 10000").textposition} \
+        == {"top left", "top right"}
+
+
+def test_error_bars_are_95_percent_intervals_rebuilt_from_counts():
+    table = sweep_table().assign(rows=50, no_corruption=0)
+    fig = tf.transition_figure(table, 0.25)
+    assert fig.layout.legend.title.text == "bars: 95 % interval of the mean"
+    for split in ("train", "test"):
+        ref = table[(table["split"] == split) & (table["t"] == 0.25)].sort_values("n")
+        half = 1.959963984540054 * ref["recovery_std"] * np.sqrt(50 / 49) / np.sqrt(50)
+        assert np.allclose(trace(fig, f"{split} recovery rate").error_y.array, half)
+
+
+def test_heatmap_words_stay_up_to_150_rows_and_hover_always_has_them():
+    rows = [("train", i) for i in range(120)]
+    m = pd.DataFrame(np.full((120, 2), 0.5), index=pd.MultiIndex.from_tuples(rows, names=["split", "example"]),
+                     columns=[0, 1])
+    tokens = {"train": [["a", "b"]] * 200}
+    fig = mf.entropy_heatmap_figure(m, tokens, 0.25)
+    assert fig.data[0].texttemplate == "%{text}" and fig.layout.height == 160 + 22 * 120
+    many = pd.DataFrame(np.full((200, 2), 0.5), columns=[0, 1],
+                        index=pd.MultiIndex.from_tuples([("train", i) for i in range(200)], names=["split", "example"]))
+    fig = mf.entropy_heatmap_figure(many, tokens, 0.25)
+    assert fig.data[0].texttemplate is None and "hover a cell for its word" in fig.layout.title.text
+    assert list(fig.data[0].text[0]) == ["a", "b"] and "%{text}" in fig.data[0].hovertemplate
+
+
+def test_entropy_rows_clip_float_error():
+    e = entropy_table()
+    first = (e["t"] == 0.25) & (e["split"] == "train") & (e["example"] == 0) & (e["position"] == 0)
+    e.loc[first, "entropy"] = -1e-7
+    m = mf.entropy_rows(e, 0.25)
+    assert m.loc[("train", 0), 0] == 0.0
+
+
+def test_path_on_the_projection_is_never_taken_for_sequences():
+    pts = pd.DataFrame({"split": ["train", "test"], "example": [0, 0], "x": [0.0, 1.0], "y": [0.0, 1.0],
+                        "color": [0.1, 0.2], "text": ["a", "b"]})
+    path = pd.DataFrame({"step": [0, 3, 7], "t": [0.5, 0.3, 1e-5], "x": [1.0, 0.5, 0.0], "y": [1.0, 0.4, 0.0],
+                         "text": ["z", "y", "a"], "nearest": ["test #0", "train #0", "train #0"], "distance": [2, 1, 0]})
+    near = pd.DataFrame({"x": [0.0], "y": [0.0], "label": ["train #0: a"]})
+    fig = mf.add_path(mf.projection_figure(pts, tool="box"), path, near)
+    assert fig.layout.dragmode == "select"
+    line = trace(fig, "denoising path")
+    assert list(line.x) == [1.0, 0.5, 0.0] and list(trace(fig, "training sentences it passes near").text) == ["train #0: a"]
+    event = {"selection": {"points": [{"customdata": list(c)} for c in line.customdata] + [{"customdata": ["train", 0]}]}}
+    assert figures.selected_examples(event) == [("train", 0)]
+    assert figures.has_selection({"selection": {"points": [], "box": [{"x": [0, 1]}]}})
+    assert not figures.has_selection({"selection": {"points": [], "box": [], "lasso": []}})
+
+
+def test_presenter_style_scales_fonts_and_markers():
+    from explorer import style
+
+    fig = tf.transition_figure(sweep_table(), 0.25)
+    big = style.present(fig)
+    assert big.layout.font.size == style.PRESENT_FONT
+    assert trace(big, "train recovery rate").marker.size == pytest.approx(9 * style.PRESENT_SCALE)
+    assert trace(fig, "train recovery rate").marker.size == 9                # the original is unchanged

@@ -4,23 +4,24 @@ pick an example and open it on Denoise."""
 import streamlit as st
 
 from engine import profiles, stats
-from explorer import basin_figures as bf, data, figures, state, widgets
+from explorer import basin_figures as bf, data, figures, state, style, widgets
 
 BASIN_TABLES = ["basin_profile", "basin_size"]
 
 st.title("Basins of attraction")
 entry = widgets.sidebar()
-st.caption(
+widgets.caption(
     "The Hamming basin of a sentence with n content positions (words and end token): change exactly k of "
     "them to other tokens, start the reverse diffusion at the level that changes k/n of the tokens on "
     "average, and count how often the whole sentence comes back exactly: p(k). Its **basin size** is the "
     "share k/n at which p first drops below 1/2 (interpolated; 1 if it never does). Trials that corrupt "
-    "nothing do not exist here: every trial changes exactly k positions.")
+    "nothing do not exist here: every trial changes exactly k positions.",
+    "Basin size: the share of a sentence's words that can be changed and still come back (p ≥ 1/2).")
 
 st.subheader(f"Across N · {entry.corpus}")
 sizes, lacking = widgets.guard(data.zoo_table, entry.root, entry.corpus, "basin_size")
 results = widgets.guard(data.transition, entry.root, entry.corpus)
-left, right = st.columns(2)
+left, right = widgets.columns(2)
 if len(sizes):
     widgets.figure(bf.size_distribution_figure(sizes, entry.n), f"basin_sizes_{entry.corpus}", container=left,
                    key="size_distribution")
@@ -46,19 +47,20 @@ if have:
                             "(n/a: too few or all equal). Negative: shorter sentences have wider basins.")
         cols[2 + i].metric(f"distinct sizes · {split}", f"{part['size'].round(9).nunique()} of {len(part)}")
     lengths = sorted(int(n) for n in ranked["n_content"].unique())
-    length = st.selectbox("Sentence length", ["all", *lengths], key="basin_length",
+    length = st.selectbox("Sentence length", ["all", *lengths], **state.bind("basin_length", options=["all", *lengths]),
                           format_func=lambda n: "all lengths" if n == "all" else f"n = {n} content positions",
                           help="Compare basins within one length: at a given share k/n a longer sentence "
                                "has more positions to restore.")
     shown = ranked if length == "all" else ranked[ranked["n_content"] == length]
-    left, right = st.columns(2)
+    left, right = widgets.columns(2)
     event = widgets.figure(bf.size_length_figure(shown, sentences, selected), f"size_length_{entry.corpus}_n{entry.n}",
                            container=left, key=f"size_length_{entry.path}_{selected}_{length}", select="points")
     for split, example in figures.selected_examples(event)[:1]:
         widgets.select_example(split, example)
         st.rerun()
-    among = right.selectbox("Rank among", ["train and test", "train", "test"], key="basin_among")
-    k = right.slider("examples at each end", 1, 20, 5)
+    among = right.selectbox("Rank among", ["train and test", "train", "test"],
+                            **state.bind("basin_among", options=["train and test", "train", "test"]))
+    k = right.slider("examples at each end", 1, 20, **state.bind("basin_k"))
     pool = shown if among == "train and test" else shown[shown["split"] == among]
     ext = profiles.extremes(pool, k)
     ext["sentence"] = [sentences[s][i] if i < len(sentences[s]) else "" for s, i in zip(ext["split"], ext["example"])]
@@ -76,12 +78,12 @@ if have:
 else:
     widgets.backfill_note([n for n in BASIN_TABLES if n not in tables], [entry.path], "The per-example basin size")
     if "basins" in tables:
-        widgets.figure(figures.basin_strip_figure(tables["basins"], sentences, selected),
+        widgets.figure(bf.basin_strip_figure(tables["basins"], sentences, selected),
                        f"basins_{entry.corpus}_n{entry.n}", key="basin_strip")
 
 st.subheader("Selected example")
 split = st.radio("split", ["train", "test"], horizontal=True,
-                 index=["train", "test"].index(selected[0]) if selected[0] in ("train", "test") else 0)
+                 **state.bind("basin_split", "split", shown=selected[0] if selected[0] in ("train", "test") else "train"))
 per_example = tables["basin_size"] if have else tables.get("basins")
 measured = [] if per_example is None else sorted(per_example.loc[per_example["split"] == split, "example"])
 if not measured:
@@ -94,7 +96,8 @@ def sentence(i: int) -> str:
 
 
 example = selected[1] if selected[0] == split and selected[1] in measured else measured[0]
-example = st.selectbox("example", measured, index=measured.index(example), format_func=lambda i: f"#{i}: {sentence(i)}")
+example = st.selectbox("example", measured, format_func=lambda i: f"#{i}: {sentence(i)}",
+                       **state.bind("basin_example", "example", shown=example))
 if (split, example) != selected:
     widgets.select_example(split, example)
 st.markdown(f"> {sentence(example)}")
@@ -110,10 +113,11 @@ if have:
     widgets.backfill_note([v for v in refs.values() if v not in tables], [entry.path], "The reference profiles")
 elif "basins" in tables:
     r = tables["basins"][(tables["basins"]["split"] == split) & (tables["basins"]["example"] == example)].iloc[0]
-    st.markdown(f"level radius **{r['radius']:g}** (the older measurement: the largest level t recovered exactly)")
-if st.button("Denoise this sentence", type="primary", icon=":material/blur_on:"):
+    st.markdown(f"level radius **{style.number(r['radius'])}** (the older measurement: the largest level t recovered "
+                "exactly)")
+if st.button("Denoise this sentence", type="primary", icon=":material/blur_on:", key="basin_denoise"):
     widgets.go_to("denoise")
 with st.expander("Recovery against the corruption level t (this model)"):
     if "recovery" in tables:
-        widgets.figure(figures.recovery_vs_t_figure(tables["recovery"], data.vocab_size(entry.path)),
+        widgets.figure(bf.recovery_vs_t_figure(tables["recovery"], data.vocab_size(entry.path)),
                        f"recovery_vs_t_{entry.corpus}_n{entry.n}", key="recovery_vs_t")

@@ -2,8 +2,8 @@
 selection and opens the page that shows it."""
 import streamlit as st
 
-from engine import profiles
-from explorer import data, figures, state, widgets
+from engine import profiles, transition as tr
+from explorer import basin_figures as bf, data, state, widgets
 
 st.title("Guided tour: from memory to creativity")
 entry = widgets.sidebar()
@@ -14,7 +14,7 @@ results = widgets.guard(data.transition, entry.root, entry.corpus)
 levels = sorted(results.loc[results["recovery_rate"].notna(), "t"].unique()) if "recovery_rate" in results \
     else []
 t_tour = min(levels, key=lambda t: abs(t - 0.25)) if levels else 0.25
-n_star = figures.transition_n(figures.recovery_by_n(results, t_tour)) if levels else None
+n_star = tr.n_star_at(results, t_tour) if levels else None
 middle = min(sizes, key=lambda n: abs(n - n_star)) if n_star else sizes[len(sizes) // 2]
 
 
@@ -29,7 +29,7 @@ def largest_basin_example(n: int) -> int:
         sizes = tables["basin_size"]
         ranked = profiles.rank(sizes[sizes["split"] == "train"], tables["basin_profile"])
     elif "basins" in tables:                                   # older models: the level radius
-        ranked = figures.basin_extremes(tables["basins"][tables["basins"]["split"] == "train"], 1)
+        ranked = bf.basin_extremes(tables["basins"][tables["basins"]["split"] == "train"], 1)
     else:
         return 0
     return int(ranked["example"].iloc[0]) if len(ranked) else 0
