@@ -24,8 +24,14 @@ DELAY = 1.0   # seconds: let the browser draw the first page's charts before the
 
 
 @st.cache_resource(show_spinner=False)
-def start() -> threading.Thread:
-    """The warm-up thread of this server, started on the first call."""
+def start() -> threading.Thread | None:
+    """The warm-up thread of this server, started on the first call; None outside a real server
+    (AppTest runs pages without a runtime: a thread still running torch when such a process exits
+    aborts it)."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return None
     thread = threading.Timer(DELAY, warm, args=(str(data.zoo_root()),))
     thread.name, thread.daemon = "basin-warmup", True
     thread.start()

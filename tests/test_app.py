@@ -90,7 +90,10 @@ def test_whatif_runs_are_marked(app, zoo, tmp_path):
     assert rel.startswith("..") and (runs / rel).is_dir()
     (runs / "index.json").write_text(json.dumps([{"corpus": "grammar", "n": 32, "path": rel}]))
     at = ok(app())
-    assert {"what-if train", "what-if test"} <= trace_names(at)
+    from explorer.runs import RUN_MARKS
+
+    same = RUN_MARKS[True][1]                                   # the run is a zoo model: the zoo's setting
+    assert {f"what-if train ({same})", f"what-if test ({same})"} <= trace_names(at)
 
 
 def test_page_param_opens_that_page(app):
