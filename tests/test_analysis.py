@@ -15,6 +15,7 @@ from engine import neighbours as nb
 from engine import outcome as oc
 from engine import stats
 from engine import transition as et
+from brute import brute_force_outcome
 
 # ------------------------------------------------------------------------------------- intervals, N*
 
@@ -119,20 +120,6 @@ def test_entropy_by_n_clips_float_error_below_zero():
 
 
 # ------------------------------------------------------------------------------------------- outcome
-
-def brute_force_outcome(x_hat, x0, train):
-    if list(x_hat) == list(x0):
-        return "recovered", next((j for j, s in enumerate(train) if list(s) == list(x_hat)), None), 0
-    for j, s in enumerate(train):
-        if list(s) == list(x_hat):
-            return "other_basin", j, 0
-    best = None
-    for j, s in enumerate(train):
-        d = sum(int(a != b) for a, b in zip(s, x_hat))
-        if best is None or d < best[1]:
-            best = (j, d)
-    return ("new", best[0], best[1]) if best else ("new", None, len(x_hat))
-
 
 def test_classify_against_brute_force_with_an_oracle():
     rng = np.random.default_rng(0)

@@ -24,6 +24,7 @@ from engine import outcome as oc
 from explorer import grid_figures as gf
 from explorer import jobs, runs
 from explorer import trajectory as tj
+from brute import brute_force_outcome
 
 REPO = Path(__file__).resolve().parent.parent
 DENOISE = str(REPO / "explorer" / "pages" / "denoise.py")
@@ -281,20 +282,6 @@ def test_cell_categories_hand_built():
                        [4, 2, 3]])     # nothing changes
     expected = np.array([[C, W, W], [C, F, W], [B, C, F], [W, C, C]])
     np.testing.assert_array_equal(tj.cell_categories(tokens, x0), expected)
-
-
-def brute_force_outcome(x_hat, x0, train):
-    if list(x_hat) == list(x0):
-        return "recovered", next((j for j, s in enumerate(train) if list(s) == list(x_hat)), None), 0
-    for j, s in enumerate(train):
-        if list(s) == list(x_hat):
-            return "other_basin", j, 0
-    best = None
-    for j, s in enumerate(train):
-        d = sum(int(a != b) for a, b in zip(s, x_hat))
-        if best is None or d < best[1]:
-            best = (j, d)
-    return ("new", best[0], best[1]) if best else ("new", None, len(x_hat))
 
 
 def test_classify_against_brute_force():
