@@ -16,6 +16,7 @@ def write_file(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; outputs are ordinary files
     try:
         write(Path(tmp))
         os.replace(tmp, path)
@@ -27,6 +28,19 @@ def write_file(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_file(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_gzip_lines(path: str | os.PathLike, lines) -> int:
+    """One UTF-8 line per item, gzip-compressed reproducibly (no name, mtime 0), written atomically;
+    returns the compressed size in bytes (the corpus build scripts)."""
+    import gzip
+    import io
+
+    payload = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=payload, compresslevel=9, mtime=0) as gz:
+        gz.write("".join(s + "\n" for s in lines).encode("utf-8"))
+    write_file(path, lambda p: p.write_bytes(payload.getvalue()))
+    return len(payload.getvalue())
 
 
 @contextmanager

@@ -23,14 +23,11 @@ candidate, the example sentences of WordNet 3.0's glosses.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -38,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from engine import atomic  # noqa: E402
 from engine.clauses import fit  # noqa: E402
 from engine.textfile import split_sentences  # noqa: E402
 
@@ -84,21 +82,8 @@ def build(out: str | os.PathLike = OUT) -> dict[str, int]:
     """Write the corpus to ``out`` atomically; returns counts (verses, sentences, bytes)."""
     found = verses()
     kept = sentences(found)
-    payload = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=payload, compresslevel=9, mtime=0) as gz:
-        gz.write("".join(s + "\n" for s in kept).encode("utf-8"))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload.getvalue())
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return {"verses": len(found), "sentences": len(kept), "bytes": len(payload.getvalue())}
+    size = atomic.write_gzip_lines(out, kept)
+    return {"verses": len(found), "sentences": len(kept), "bytes": size}
 
 
 def wordnet_examples() -> list[str]:

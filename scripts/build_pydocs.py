@@ -18,16 +18,13 @@ file name, written atomically — byte-identical on every run and machine for on
 from __future__ import annotations
 
 import argparse
-import gzip
 import heapq
 import importlib
 import inspect
-import io
 import os
 import platform
 import re
 import sys
-import tempfile
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -36,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from engine import atomic  # noqa: E402
 from engine.textfile import PYDOCS_PATH, normalise, split_sentences  # noqa: E402
 
 BUILT_WITH_PYTHON = "3.11.7"  # CPython whose pydoc_data produced the committed asset
@@ -258,20 +256,7 @@ def build(out: str | os.PathLike = PYDOCS_PATH, vocab_size: int = VOCAB_SIZE) ->
     sentences = limit_vocabulary(candidates, vocab_size)
     if not sentences:
         raise RuntimeError("no sentence survived the filters; this Python's documentation text looks unusual")
-    payload = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=payload, compresslevel=9, mtime=0) as gz:
-        gz.write("".join(s + "\n" for s in sentences).encode("utf-8"))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload.getvalue())
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic.write_gzip_lines(out, sentences)
     vocab = {w for s in sentences for w in s.split()}
     return {"topics": len(topics), "docstrings": len(docs), "candidates": len(candidates),
             "sentences": len(sentences), "vocabulary": len(vocab),
