@@ -116,6 +116,12 @@ def named(base: str, seq_len: int, default: int) -> str:
     return base if seq_len == default else f"{base}@L{seq_len}"
 
 
+def references_for(name: str) -> list[str]:
+    """The exact reference denoisers that exist for corpus ``name`` (any L): the ideal memorizer
+    always, the ideal generalizer for the grammar, whose true distribution is known."""
+    return ["memorizer"] + (["generalizer"] if base_name(name) == "grammar" else [])
+
+
 def base_name(name: str) -> str:
     """``named``'s inverse: 'grammar@L32' -> 'grammar', 'file:notes.txt' -> 'file:notes.txt'."""
     return _LENGTH_SUFFIX.sub("", name)

@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from .basin import PROFILE_COLUMNS, hamming_profile
+from .corpora import references_for
 from .measure import recovery_table, summarize_recovery
 from .registry import measurement
 from .sample import entropy_nats
@@ -38,9 +39,7 @@ def reference_model(name: str, bundle):
 
 
 def _is_grammar(bundle) -> bool:
-    from .corpora import base_name
-
-    return base_name(bundle.corpus) == "grammar"   # 'grammar' or 'grammar@L32'...
+    return "generalizer" in references_for(bundle.corpus)
 
 
 @torch.no_grad()

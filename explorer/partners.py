@@ -13,6 +13,7 @@ import streamlit as st
 import torch
 
 from engine import outcome as oc
+from engine.corpora import references_for
 
 from . import data, widgets
 from . import trajectory as tj
@@ -83,7 +84,7 @@ def _candidates(path_a: str, ref_a: str | None, path_b: str, ref_b: str | None, 
 
 def references(corpus: str) -> list[str]:
     """The ideal denoisers that exist for a corpus: the memorizer always, the generalizer for the grammar."""
-    return ["memorizer"] + (["generalizer"] if corpus == "grammar" else [])
+    return references_for(corpus)
 
 
 def candidates(entry: widgets.Entry) -> pd.DataFrame:

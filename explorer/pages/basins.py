@@ -4,6 +4,7 @@ pick an example and open it on Denoise."""
 import streamlit as st
 
 from engine import profiles, stats
+from engine.corpora import references_for
 from explorer import basin_figures as bf, data, figures, state, style, widgets
 
 BASIN_TABLES = ["basin_profile", "basin_size"]
@@ -105,8 +106,7 @@ if have:
     r = ranked[(ranked["split"] == split) & (ranked["example"] == example)].iloc[0]
     st.markdown(f"basin size **{r['size']:.3f}** (k\\* = {r['k_star']} of n = {r['n_content']} content positions; "
                 f"rank {r['rank']} of {len(ranked)}; area under p(k) {r['area']:.3f})")
-    refs = {"ideal memorizer": "memorizer_basin_profile"} | ({"ideal generalizer": "generalizer_basin_profile"}
-                                                             if entry.corpus == "grammar" else {})
+    refs = {f"ideal {r}": f"{r}_basin_profile" for r in references_for(entry.corpus)}
     shown_profiles = {"model": tables["basin_profile"]} | {k: tables[v] for k, v in refs.items() if v in tables}
     widgets.figure(bf.hamming_profile_figure(shown_profiles, split, example, float(r["size"])),
                    f"hamming_profile_{entry.corpus}_n{entry.n}_{split}{example}", key="hamming_profile")

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from engine import transition as tr
+from engine.corpora import references_for
 from explorer import data, figures, state, widgets
 from explorer import runs as what_if
 from explorer import transition_figures as tf
@@ -62,7 +63,7 @@ widgets.caption("Entropy of the denoiser's x0 prediction from z_t, per content t
                 + ("" if any(np.isclose(measured, t)) else " The model's own entropy was measured at t = "
                    + ", ".join(f"{m:g}" for m in measured) + " only: choose that level to see it."),
                 "0 nats = certain of every word.", container=right)
-refs = [r for r in tf.REFERENCES if r == "memorizer" or entry.corpus == "grammar"]
+refs = [r for r in tf.REFERENCES if r in references_for(entry.corpus)]
 lacking = {r: set(tr.reference_missing(results, r)) for r in refs}
 widgets.backfill_note([f"{r}_recovery" for r in refs if lacking[r]],
                       index.loc[index["n"].isin(set().union(*lacking.values())), "path"],
