@@ -8,8 +8,8 @@ The zoo root is ``assets/zoo`` unless the environment variable BASIN_ZOO names a
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from engine.summary import Summary
 from engine.zoo import INDEX, collect_table, read_index, results_table, vocab_size as _vocab_size
 
 # engine.checkpoint / engine.evaluation import torch: they are imported inside the loaders that need
@@ -157,12 +158,9 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
 
 @by_mtime(lambda path: [Path(path) / "measure" / "summary.json"], st.cache_data(show_spinner=False, max_entries=32))
 def summary(path: str) -> dict:
-    """``measure/summary.json`` of a checkpoint (headline numbers and the MeasureConfig used)."""
-    p = Path(path) / "measure" / "summary.json"
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ValueError(f"no readable measurements in {p.parent} ({e}); run `python -m engine measure`") from None
+    """``measure/summary.json`` of a checkpoint (headline numbers and the MeasureConfig used), read by
+    the engine's one typed reader (``engine.summary.Summary``); ValueError if missing or malformed."""
+    return dataclasses.asdict(Summary.read(path))
 
 
 def _split_files(path: str, split: str) -> list:
