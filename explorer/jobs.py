@@ -203,10 +203,6 @@ def who(job: Job) -> str:
     return "you" if job.owner and job.owner == session_id() else "another session"
 
 
-SEEN = "jobs_seen"     # session key: ids of jobs this session saw running (announced once they end)
-ENDED = "jobs_ended"   # session key: the id of the ended job whose note this session shows
-
-
 def sidebar_status() -> None:
     """The sidebar's status line on every page: the running job with a progress bar (refreshed every
     second), and once it has ended a toast (once per session that saw it run) and links to look at it."""
@@ -225,20 +221,20 @@ def _status() -> None:
     job = registry().current()
     if job is None:
         return
-    seen = st.session_state.setdefault(SEEN, set())
+    seen = st.session_state.setdefault("jobs_seen", set())
     if job.running:
         seen.add(job.id)
         st.progress(job.fraction(), text=f"{job.line()} · started by {who(job)}")
         return
     if job.id in seen:   # announced once, to the sessions that saw it run
         seen.discard(job.id)
-        st.session_state[ENDED] = job.id
+        st.session_state["jobs_ended"] = job.id
         if job.state == "done":
             st.toast(f"What-if run finished: {job.corpus}, N = {job.n:,}. See it on What-if or Transition.",
                      icon=":material/check_circle:")
         else:
             st.toast(job.line(), icon=":material/error:" if job.state == "failed" else ":material/stop_circle:")
-    if st.session_state.get(ENDED) == job.id:
+    if st.session_state.get("jobs_ended") == job.id:
         st.caption(f"{job.line()} ({job.elapsed():.0f} s)")
         if job.state == "done":
             st.page_link(WHATIF_PAGE, label="See it on What-if", icon=":material/science:")

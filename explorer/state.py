@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine import corpora
+from engine.corpus import SEQ_LEN
+
 KEYS = {"corpus": str, "n": int, "split": str, "example": int, "t": float, "seed": int}
 DEFAULTS = {"corpus": "grammar", "n": 0, "split": "train", "example": 0, "t": 0.25, "seed": 0}
 MAX_INT = 2**31 - 1  # largest N, example index and seed a link may carry (the seed widgets' maximum)
@@ -75,6 +78,10 @@ PRIVATE = {
     "em_colour": "entropy", "em_tool": "lasso", "em_path": True, "em_zoom": True,
     # Generate
     "gen_count": 8,
+    # What-if (wi_n's default depends on the corpus: the page passes it to bind)
+    "wi_source": "grammar", "wi_n": None, "wi_budget": "standard", "wi_size": "standard", "wi_steps": 0,
+    "wi_seed": 0, "wi_measure": "standard",
+    **{f"wi_seq_len_{name}": spec.seq_len for name, spec in corpora.CORPORA.items()}, "wi_seq_len_upload": SEQ_LEN,
 }
 # Other per-session values a page keeps (not widgets).
 SESSION = {
@@ -84,6 +91,11 @@ SESSION = {
     "em_resets": "how many empty selections the Entropy map's projection has cleared (part of its chart key)",
     "em_empty": "set when an empty selection was cleared: the Entropy map says so once",
     "em_picked": "(split, example, shared split, shared example): a generated point clicked on the Entropy map",
+    "wi_watch": "the id of the what-if job the What-if page last saw running (it reruns once that job ends)",
+    "wi_ended": "the id of the ended what-if job whose outcome the What-if page shows",
+    "wi_last": "the run directory whose results the What-if page shows",
+    "jobs_seen": "ids of what-if jobs this session saw running: each is announced once when it ends",
+    "jobs_ended": "the id of the ended what-if job the sidebar's status line shows",
 }
 # Keys of widgets bound to a shared value (``bind(key, shared)``) and of elements whose value is an
 # event (charts, tables, buttons): never kept here. A page's key is one of these, or one of these
@@ -93,7 +105,8 @@ ELEMENTS = frozenset({
     "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
     "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",
     "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "gen_seed", "gen_sample",
-    "tour", "link", "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "dl_csv", "dl_html"})
+    "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_loss", "wi_transition", "wi_show", "wi_measure_run",
+    "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "dl_csv", "dl_html"})
 _KEPT = "kept_"   # prefix of the store of PRIVATE values in session state
 
 
@@ -202,7 +215,8 @@ def bind(key: str, shared: str | None = None, *, shown=None, options=None, defau
         show instead, e.g. one clamped into the widget's range; the shared value is not changed);
     otherwise the widget is page-private: ``key`` must be named in ``PRIVATE`` and its kept value
         is shown — or ``default`` (else its PRIVATE default, else the first option) when the kept
-        value is not among ``options`` (a list of values; for a multiselect, any subset of them).
+        value is not among ``options`` (a list of values; for a multiselect, any subset of them);
+        without options, ``default`` is shown while nothing is kept (a PRIVATE default of None).
 
     Pass no ``value``/``index`` to the widget: its key is assigned here, before it is drawn."""
     init()
@@ -213,7 +227,9 @@ def bind(key: str, shared: str | None = None, *, shown=None, options=None, defau
         if key not in PRIVATE:
             raise KeyError(f"{key!r} is not a page-private key named in explorer.state.PRIVATE")
         value = kept(key)
-        if options is not None and not _among(value, options):
+        if value is None and options is None and default is not None:
+            value = default
+        elif options is not None and not _among(value, options):
             fallback = PRIVATE[key] if default is None else default
             value = fallback if _among(fallback, options) else (options[0] if options else None)
         callback, args = _keep, (key,)

@@ -223,7 +223,7 @@ def test_whatif_measures_an_unmeasured_run(runs_dir):
     at = page(WHATIF, timeout=300)
     at.selectbox(key="wi_measure").set_value("light").run()
     assert any("not measured yet" in m.value for m in at.markdown)
-    at.button(key=f"wi_measure_{path}").click().run()
+    at.button(key=f"wi_measure_run_{path}").click().run()
     no_exception(at)
     summary = json.loads((path / "measure" / "summary.json").read_text())
     assert summary["measure_config"]["levels"] == list(runs.MEASURES["light"].levels)

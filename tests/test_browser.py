@@ -1,5 +1,6 @@
 """The app in a real browser: ``streamlit run`` on a tiny zoo, every page opened in headless Chromium
-through Playwright, a what-if training cancelled and another one run to the end through the UI, the
+through Playwright, a what-if training that goes on while another page is open, then cancelled, and
+another one run to the end through the UI, the
 shared step control of side by side, the denoising path on the Entropy map and a point's neighbours,
 and presenter mode from a link. Fails on any exception the page shows, and on any request that leaves
 the server (the favicon included). Screenshots go to a temporary directory, and to $SHOTS_DIR if set.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -179,6 +181,27 @@ def test_every_page_and_a_what_if_training(server, page, shots):
     fill(page, "Steps (0: use the budget)", "5000")
     page.get_by_role("button", name="Train and measure").click()
     page.wait_for_selector('[data-testid="stProgress"]')
+    lap("long training started")
+
+    # ... it belongs to the server: it goes on while the user looks at another page (the sidebar shows
+    # it advancing) and is still there, with its settings, on coming back through the sidebar ...
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Denoise", exact=True).click()
+    page.wait_for_selector(".js-plotly-plot")
+    status = page.locator('[data-testid="stSidebar"] [data-testid="stProgress"]')
+    status.get_by_text("Training grammar N = 16").wait_for()
+    first = step_of(status.inner_text())
+    page.wait_for_function("""first => {
+        const bar = document.querySelector('[data-testid="stSidebar"] [data-testid="stProgress"]');
+        const m = bar && bar.innerText.match(/step ([0-9,]+)/);
+        return m && Number(m[1].replace(/,/g, '')) > first; }""", arg=first)
+    assert_clean(page, "Denoise while a what-if run trains")
+    screenshot(page, shots, "denoise-while-training")
+    nav.get_by_text("What-if", exact=True).click()
+    page.get_by_role("button", name="Cancel").wait_for()
+    assert page.get_by_label("Steps (0: use the budget)", exact=True).input_value() == "5000"
+    assert "Training was cancelled" not in page.inner_text('[data-testid="stMain"]')
+    lap("training survived navigation")
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("Training was cancelled: nothing was written.").wait_for(timeout=RUN_TIMEOUT)
     settle(page)
@@ -187,6 +210,8 @@ def test_every_page_and_a_what_if_training(server, page, shots):
     lap("cancelled training")
 
     # ... and a tiny one runs to the end (so the lock was released) and is filed beside the zoo
+    if not page.get_by_label("Steps (0: use the budget)", exact=True).is_visible():
+        page.get_by_text("Advanced", exact=True).click()   # the expander closed with the page
     fill(page, "Steps (0: use the budget)", "20")
     page.get_by_role("button", name="Train and measure").click()
     page.get_by_text("Trained and measured").wait_for(timeout=TRAIN_TIMEOUT)
@@ -205,6 +230,12 @@ def test_every_page_and_a_what_if_training(server, page, shots):
     assert any(str(n).startswith("what-if train (") for n in names), names   # marked zoo's / another setting
     screenshot(page, shots, "transition-with-run")
     lap("transition with the run")
+
+
+def step_of(text: str) -> int:
+    """The step in a status line 'Training grammar N = 16 · step 1,200/5,000 · ...' (0 before the first)."""
+    m = re.search(r"step ([0-9,]+)", text)
+    return int(m.group(1).replace(",", "")) if m else 0
 
 
 def fill(page, label: str, value: str) -> None:
