@@ -21,6 +21,8 @@ from . import grammar, textfile
 from .tokenizer import WordTokenizer
 
 SHUFFLE_SEED = 1234
+SEQ_LEN = 16                       # the default sequence length of a user's file
+MIN_SEQ_LEN, MAX_SEQ_LEN = 16, 64  # 16: the grammar's 15 words and <eos>; 64: attention stays cheap
 GRAMMAR_POOL, GRAMMAR_TEST = 8192, 512
 _LENGTH_SUFFIX = re.compile(r"@L(\d+)$")
 
@@ -62,7 +64,7 @@ class CorpusSpec:
     lexicon: Callable[[], list[str]] | None = None
     max_vocab: int = 2000
     oracle: Callable[[WordTokenizer], Oracle] | None = None
-    seq_len: int = 16
+    seq_len: int = SEQ_LEN
     zoo: ZooSweep | None = None
 
 

@@ -17,11 +17,9 @@ from pathlib import Path
 import torch
 
 from . import clauses, corpora, textfile
-from .corpora import SHUFFLE_SEED, base_name  # noqa: F401 (re-exported)
+from .corpora import MAX_SEQ_LEN, MIN_SEQ_LEN, SEQ_LEN, SHUFFLE_SEED, base_name  # noqa: F401 (re-exported)
 from .tokenizer import WordTokenizer
 
-SEQ_LEN = 16                       # the default sequence length of a user's file
-MIN_SEQ_LEN, MAX_SEQ_LEN = 16, 64  # 16: the grammar's 15 words and <eos>; 64: attention stays cheap
 TEST_MAX = 512
 USER_VOCAB = 2000
 MIN_SENTENCES = 16

@@ -23,11 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from engine.corpus import Corpus
-from explorer import runs
+if TYPE_CHECKING:   # torch: imported when a job runs, not with the app (its home page is torch-free)
+    from engine.corpus import Corpus
+    from explorer import runs
 
 WHATIF_PAGE, TRANSITION_PAGE = "explorer/pages/whatif.py", "explorer/pages/transition.py"
 _ids = itertools.count(1)
@@ -140,6 +142,8 @@ def execute(job: Job, corpus: Corpus, root: str | Path, work: Callable | None = 
         job.measuring = (name, i, count)
 
     try:
+        from explorer import runs
+
         work = work or runs.train_and_measure   # looked up now: tests wrap it
         job.path = str(work(corpus, job.settings, root, progress=progress, on_stage=on_stage,
                             on_measure=on_measure))

@@ -28,7 +28,6 @@ from __future__ import annotations
 import streamlit as st
 
 from engine import corpora
-from engine.corpus import SEQ_LEN
 
 KEYS = {"corpus": str, "n": int, "split": str, "example": int, "t": float, "seed": int}
 DEFAULTS = {"corpus": "grammar", "n": 0, "split": "train", "example": 0, "t": 0.25, "seed": 0}
@@ -81,7 +80,7 @@ PRIVATE = {
     # What-if (wi_n's default depends on the corpus: the page passes it to bind)
     "wi_source": "grammar", "wi_n": None, "wi_budget": "standard", "wi_size": "standard", "wi_steps": 0,
     "wi_seed": 0, "wi_measure": "standard",
-    **{f"wi_seq_len_{name}": spec.seq_len for name, spec in corpora.CORPORA.items()}, "wi_seq_len_upload": SEQ_LEN,
+    **{f"wi_seq_len_{name}": spec.seq_len for name, spec in corpora.CORPORA.items()}, "wi_seq_len_upload": corpora.SEQ_LEN,
 }
 # Other per-session values a page keeps (not widgets).
 SESSION = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine import corpora
-from engine.corpus import MAX_SEQ_LEN, MIN_SEQ_LEN, SEQ_LEN, Corpus, corpus_from_bytes, load_corpus
+from engine.corpus import MAX_SEQ_LEN, MIN_SEQ_LEN, Corpus, corpus_from_bytes, load_corpus
 from explorer import runs, state
 
 SOURCES = {**{name: spec.label for name, spec in corpora.CORPORA.items()}, "upload": "my own text file"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import data, runs, state, widgets
+from explorer import data, run_compare, runs, state, widgets
 from explorer import transition_figures as tf
 
 
 def show(path: str) -> None:
     """Headline numbers of a run beside the zoo's models of the same corpus, marked as the zoo's
-    setting or another one (``runs.compare``), with the runs' 95 % intervals."""
+    setting or another one (``run_compare.compare``), with the runs' 95 % intervals."""
     try:
         summary = data.summary(path)
     except ValueError as e:
@@ -28,7 +28,7 @@ def show(path: str) -> None:
                      "test. Generalizing: the two meet.")
     runs_root, zoo_root = str(data.runs_root()), str(data.zoo_root())
     mine = widgets.guard(data.transition, runs_root, corpus)
-    comparison = runs.compare(runs_root, zoo_root, corpus)
+    comparison = run_compare.compare(runs_root, zoo_root, corpus)
     this = comparison[comparison["n"] == n]
     try:
         has_zoo = corpus in set(data.entries(zoo_root)["corpus"])
@@ -45,7 +45,7 @@ def show(path: str) -> None:
                "bars are 95 % intervals of the mean, wider for what-if runs.")
     base = widgets.guard(data.transition, zoo_root, corpus) if has_zoo else mine
     fig = tf.transition_figure(base, t, selected_n=n)
-    runs.run_traces(fig, mine, comparison, t)
+    run_compare.run_traces(fig, mine, comparison, t)
     widgets.figure(fig, f"whatif_{corpus}_n{n}", key="wi_transition")
     where = "beside the zoo's models" if has_zoo else "(there is no zoo for this corpus)"
     st.info(f"Your run now appears on the **Transition** page {where} as a diamond when "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_whatif_runs_are_marked(app, zoo, tmp_path):
     assert rel.startswith("..") and (runs / rel).is_dir()
     (runs / "index.json").write_text(json.dumps([{"corpus": "grammar", "n": 32, "path": rel}]))
     at = ok(app())
-    from explorer.runs import RUN_MARKS
+    from explorer.run_compare import RUN_MARKS
 
     same = RUN_MARKS[True][1]                                   # the run is a zoo model: the zoo's setting
     assert {f"what-if train ({same})", f"what-if test ({same})"} <= trace_names(at)
@@ -117,6 +118,21 @@ def test_basins_page_and_open_on_denoise(app):
     at.button[0].click().run()   # "Denoise this sentence"
     assert at.query_params["page"] == "denoise"
     assert (at.query_params["split"], at.query_params["example"], at.query_params["n"]) == ("test", "3", "32")
+
+
+def test_the_home_page_imports_neither_torch_nor_umap(zoo, tmp_path):
+    """The cold start's budget: the app script and its home page (Transition, with a what-if job
+    registry and the runs' comparison) run in a fresh interpreter without importing torch, umap or
+    numba, which the Denoise and Entropy map pages load when first opened."""
+    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run(); "
+            "assert not at.exception, [e.message for e in at.exception]; "
+            "assert at.title[0].value.startswith('From memorizing'), at.title[0].value; "
+            "print(sorted(m for m in ('torch', 'umap', 'numba') if m in sys.modules))")
+    env = {**os.environ, "BASIN_ZOO": str(zoo), "BASIN_RUNS": str(tmp_path / "runs")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 # ---------------------------------------------------------------------------------------- entropy map

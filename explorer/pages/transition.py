@@ -6,7 +6,7 @@ import streamlit as st
 from engine import transition as tr
 from engine.corpora import references_for
 from explorer import data, figures, state, widgets
-from explorer import runs as what_if
+from explorer import run_compare
 from explorer import transition_figures as tf
 
 st.title("From memorizing to generalizing")
@@ -49,7 +49,7 @@ n_star = tr.n_star_at(results, t, metric)
 left, right = widgets.columns([3, 2])
 fig = tf.transition_figure(results, t, metric=metric, show_exact=show_exact, runs=None, selected_n=entry.n, V=V)
 if runs is not None:  # what-if runs: purple with the zoo's setting, orange (named so) otherwise
-    what_if.run_traces(fig, runs, what_if.compare(str(runs_root), entry.root, entry.corpus), t, metric)
+    run_compare.run_traces(fig, runs, run_compare.compare(str(runs_root), entry.root, entry.corpus), t, metric)
 # the charts' keys change with N, so a click that selected an N does not fire again afterwards
 event = widgets.figure(fig, f"transition_{entry.corpus}_t{t:g}", container=left,
                        key=f"transition_chart_{entry.n}", select="points")
