@@ -3,6 +3,7 @@
 One process-wide ``Jobs`` object (``registry()``, behind ``st.cache_resource``) holds the running job
 and the last one that ended. A job runs ``runs.train_and_measure`` in a background thread, so it
 keeps going when its page is left or its session closes; pages only start it and draw its state.
+That thread runs at a lower priority (nice ``NICE``), so pages stay quick while it trains.
 One job at a time per server: ``Jobs.start`` raises ``Busy`` (with the running job, to say who runs
 it and how far along it is) while another runs.
 
@@ -18,6 +19,7 @@ cancelled while measuring stops between two tables and leaves its checkpoint ind
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -159,6 +161,27 @@ def execute(job: Job, corpus: Corpus, root: str | Path, work: Callable | None = 
     return job
 
 
+NICE = 10   # the job thread's nice value: the pages' own work comes first when both want a core
+
+
+def lower_priority(nice: int = NICE) -> bool:
+    """Give the calling thread (and the torch worker threads it goes on to start, which inherit it)
+    the nice value ``nice``, so that the Linux scheduler prefers the threads that serve pages (about 9
+    to 1 at nice 10) while a job trains; True if it took effect. On Linux the nice value belongs to a
+    thread, so the rest of the server keeps its priority."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+        return True
+    except (AttributeError, OSError):   # not Linux, or not allowed: the job runs at normal priority
+        return False
+
+
+def _in_background(job: Job, corpus: Corpus, root: str | Path, work: Callable | None) -> Job:
+    lower_priority()
+    return execute(job, corpus, root, work)
+
+
 class Jobs:
     """The server's what-if jobs: the running one (at most one) and the last that ended."""
 
@@ -173,7 +196,7 @@ class Jobs:
             if self.job is not None and self.job.running:
                 raise Busy(self.job)
             job = self.job = Job(corpus.name, settings, owner=owner)
-        threading.Thread(target=execute, args=(job, corpus, root, work), daemon=True,
+        threading.Thread(target=_in_background, args=(job, corpus, root, work), daemon=True,
                          name=f"what-if {job.id}").start()
         return job
 

@@ -4,6 +4,7 @@ second start is refused with who runs and how far along; measuring reports its t
 A gate holds the (real, tiny) training at its first progress report, so the tests see it running."""
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -167,3 +168,47 @@ def test_busy_names_the_running_job(tmp_path):
     with pytest.raises(jobs.Busy, match=r"Training grammar N = 64 · step 600/1,200 · loss 0.410"):
         registry.start(grammar_corpus(), runs.Settings(n=8), tmp_path)
     assert registry.job.fraction() == pytest.approx(0.35)
+
+
+def nice_values() -> dict[int, int]:
+    """Thread id -> nice value, for every thread of this process (Linux)."""
+    out = {}
+    for tid in (int(p.name) for p in Path("/proc/self/task").iterdir()):
+        try:
+            out[tid] = os.getpriority(os.PRIO_PROCESS, tid)
+        except OSError:   # the thread ended meanwhile
+            pass
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread nice values are Linux's")
+def test_a_job_yields_the_cpu_to_the_pages(tmp_path):
+    """The job's thread, and the torch worker threads it starts, run at nice NICE, so the scheduler
+    prefers the threads that serve pages; the server's own threads keep their priority."""
+    import torch
+
+    main_tid = threading.get_native_id()
+    before = nice_values()
+    seen = {}
+
+    def work(corpus, settings, root, **hooks):
+        torch.set_num_threads(2)                                   # let torch start a worker of its own
+        a = torch.randn(400, 400)
+        for _ in range(10):
+            (a @ a).sum()
+        seen["job"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen["threads"] = nice_values()
+        return tmp_path
+
+    threads = torch.get_num_threads()
+    try:
+        job = jobs.Jobs().start(grammar_corpus(), runs.Settings(n=8), tmp_path, work=work)
+        while job.running:
+            threading.Event().wait(0.05)
+    finally:
+        torch.set_num_threads(threads)
+    assert job.state == "done", job.error
+    assert seen["job"] == jobs.NICE
+    assert os.getpriority(os.PRIO_PROCESS, main_tid) == before[main_tid]       # the server's threads: unchanged
+    started = {tid: nice for tid, nice in seen["threads"].items() if tid not in before}
+    assert started and set(started.values()) == {jobs.NICE}, started          # the job and its workers
