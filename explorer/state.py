@@ -77,8 +77,9 @@ PRIVATE = {
     "em_colour": "entropy", "em_tool": "lasso", "em_path": True, "em_zoom": True,
     # Generate
     "gen_count": 8,
-    # What-if (wi_n's default depends on the corpus: the page passes it to bind)
-    "wi_source": "grammar", "wi_n": None, "wi_budget": "standard", "wi_size": "standard", "wi_steps": 0,
+    # What-if (wi_n's default depends on the corpus: the page passes it to bind; wi_size is
+    # explorer.runs.DEFAULT_SIZE, named here without importing runs, which imports torch)
+    "wi_source": "grammar", "wi_n": None, "wi_budget": "standard", "wi_size": "small", "wi_steps": 0,
     "wi_seed": 0, "wi_measure": "standard",
     **{f"wi_seq_len_{name}": spec.seq_len for name, spec in corpora.CORPORA.items()}, "wi_seq_len_upload": corpora.SEQ_LEN,
 }

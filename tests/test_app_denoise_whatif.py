@@ -423,3 +423,15 @@ def test_settings_configs():
     assert (model_cfg.d_model, model_cfg.n_layers, model_cfg.n_heads) == runs.MODEL_SIZES["small"]
     assert model_cfg.vocab_size == corpus.tokenizer.vocab_size and train_cfg.steps == 40
     assert train_cfg.seed == 3 and train_cfg.warmup == 10
+
+
+def test_the_what_if_form_defaults_to_the_default_run(runs_dir):
+    """The page starts on the run the README times (runs.Settings' defaults): the default model
+    size, the standard budget, N = 64; state.py names the size without importing runs."""
+    from explorer import state
+
+    assert state.PRIVATE["wi_size"] == runs.DEFAULT_SIZE == runs.Settings(n=1).size == list(runs.MODEL_SIZES)[0]
+    at = AppTest.from_file(str(REPO / "explorer/pages/whatif.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.selectbox(key="wi_size").value == runs.DEFAULT_SIZE
+    assert at.radio(key="wi_budget").value == "standard" and at.number_input(key="wi_n").value == 64
