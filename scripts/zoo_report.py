@@ -1,7 +1,10 @@
 """Print the README's zoo tables (markdown) from the shipped measurements, nothing recomputed:
 per N, train / test basin size (median and IQR), network / ideal memorizer / ideal generalizer
 recovery, exact match and entropy at one level t, and how close the largest N gets to the ideal
-generalizer.
+generalizer; then the transition targets of a real-English zoo (issue 13), each with its measured
+value: smallest N train exact >= 0.95 and test <= 0.05; largest N train and test recovery within
+0.05; test exact match or the median test basin size at least 0.05 above the smallest N's; mean train
+entropy at the largest N >= 10x the smallest N's.
 
     python scripts/zoo_report.py [--zoo assets/zoo] [--corpus grammar] [--t 0.25]
 """
@@ -82,6 +85,7 @@ def main() -> None:
         print(f"| {n:,} | " + " | ".join(f"{fmt(p1.get(name, {}).get('train'))} / {fmt(p1.get(name, {}).get('test'))}"
                                          for name in ("basin_profile", "memorizer_basin_profile",
                                                       "generalizer_basin_profile")) + " |")
+    targets(Summary.read(Path(args.zoo) / min(rows, key=lambda e: e["n"])["path"]), last, args.t)
     net = last.level("test", args.t) or {}
     ideal = last.level("test", args.t, "ideal_generalizer") or {}
     net_h = (last.level("test", args.t, "entropy") or {}).get("entropy")
@@ -91,6 +95,35 @@ def main() -> None:
               f"{fmt(ideal.get('recovery_rate'))} (ratio {fmt(ratio)}); test exact match {fmt(net.get('exact_match'))} vs "
               f"{fmt(ideal.get('exact_match'))}; entropy {fmt(net_h)} vs {fmt(ideal.get('entropy'))} nats "
               f"(difference {fmt((net_h or math.nan) - ideal.get('entropy', math.nan))})")
+
+
+def targets(first: Summary, last: Summary, t: float) -> None:
+    """The transition targets at level t, smallest N (``first``) against largest (``last``)."""
+    def get(s: Summary, split: str, key: str, rows: str = "levels") -> float:
+        return (s.level(split, t, rows) or {}).get(key, math.nan)
+
+    def median_test_size(s: Summary) -> float:
+        return s.basin_size.get("test", {}).get("median", math.nan)
+
+    gap = abs(get(last, "train", "recovery_rate") - get(last, "test", "recovery_rate"))
+    exact_gain = get(last, "test", "exact_match") - get(first, "test", "exact_match")
+    size_gain = median_test_size(last) - median_test_size(first)
+    h0, h1 = get(first, "train", "entropy", "entropy"), get(last, "train", "entropy", "entropy")
+    checks = [
+        (f"N = {first.n:,}: train exact >= 0.95", get(first, "train", "exact_match"), get(first, "train", "exact_match") >= 0.95),
+        (f"N = {first.n:,}: test exact <= 0.05", get(first, "test", "exact_match"), get(first, "test", "exact_match") <= 0.05),
+        (f"N = {last.n:,}: train and test recovery differ by <= 0.05", gap, gap <= 0.05),
+        (f"test exact gain N = {first.n:,} -> {last.n:,} >= 0.05 (or the median test basin's)",
+         max(exact_gain, size_gain), exact_gain >= 0.05 or size_gain >= 0.05),
+        (f"train entropy ratio N = {last.n:,} / {first.n:,} >= 10", h1 / h0 if h0 > 0 else math.inf, h1 >= 10 * h0),
+    ]
+    print(f"\nTransition targets at t = {t:g} (untouched trials excluded):\n")
+    print("| target | measured | met |\n|---|---:|---|")
+    for name, value, ok in checks:
+        print(f"| {name} | {fmt(value, 3)} | {'yes' if ok else 'no'} |")
+    print(f"\n(test exact {fmt(get(first, 'test', 'exact_match'), 3)} -> {fmt(get(last, 'test', 'exact_match'), 3)}; "
+          f"median test basin {fmt(median_test_size(first))} -> {fmt(median_test_size(last))}; "
+          f"train entropy {fmt(h0, 3)} -> {fmt(h1, 3)} nats)")
 
 
 if __name__ == "__main__":
