@@ -9,13 +9,16 @@ from explorer import data, jobs, runs
 
 
 def start(corpus: Corpus, settings: runs.Settings) -> None:
-    """Start the run on the server, or say who is running one and how far along it is."""
+    """Start the run on the server and rerun the whole script, so that the sidebar's status line (drawn
+    before the page) shows it at once; or say who is running one and how far along it is."""
     try:
         jobs.registry().start(corpus, settings, data.runs_root(), owner=jobs.session_id())
     except jobs.Busy as e:
         st.warning(f"One training at a time on this server: {jobs.who(e.job)} started one "
                    f"{e.job.elapsed():.0f} s ago — {e.job.line()} ({e.job.fraction():.0%}). "
                    "Wait for it to finish (the sidebar shows its progress).", icon=":material/hourglass_top:")
+        return
+    st.rerun()
 
 
 def panel() -> None:

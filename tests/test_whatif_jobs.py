@@ -67,6 +67,7 @@ def test_a_run_survives_navigation_and_is_announced(runs_dir, gate):
     no_exception(at)
     job = jobs.registry().current()
     assert job is not None and job.running and job.corpus == "grammar" and job.n == 16
+    assert any("Training grammar N = 16" in p.proto.text for p in at.sidebar.get("progress"))   # at once, on What-if
     at.switch_page("explorer/pages/denoise.py").run()                 # leave the page
     no_exception(at)
     assert at.title[0].value == "Denoise one sentence"
