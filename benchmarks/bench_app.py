@@ -155,9 +155,10 @@ def main() -> int:
 
     port = args.port or free_port()
     url = f"http://127.0.0.1:{port}"
-    runs = tempfile.mkdtemp(prefix="bench_runs_")
-    env = {**os.environ, "BASIN_ZOO": str(ZOO), "BASIN_RUNS": runs}
-    log = Path(runs) / "streamlit.log"
+    scratch = Path(tempfile.mkdtemp(prefix="bench_app_"))
+    # what-if runs get a folder of their own: a runs folder holding anything else (this log) is refused
+    env = {**os.environ, "BASIN_ZOO": str(ZOO), "BASIN_RUNS": str(scratch / "runs")}
+    log = scratch / "streamlit.log"
     first_visits, cached = {}, {}
     warm = waited = None
     status = []
@@ -187,8 +188,8 @@ def main() -> int:
             for round_ in (first_visits, cached):
                 for _, title, _, _ in PAGES[1:] + PAGES[:1]:
                     round_[title] = switch(page, title)
-                    if args.while_training and title == "Denoise" and round_ is first_visits:
-                        status.append(sidebar_status(page))
+                if args.while_training and round_ is first_visits:
+                    status.append(sidebar_status(page))
         finally:
             browser.close()
             proc.terminate()
@@ -212,7 +213,7 @@ def main() -> int:
           f"{', also while a what-if run trains' if args.while_training else ''})")
     if args.while_training:
         print(f"while training: the sidebar said '{status[0]}' before the Denoise click and "
-              f"'{status[1]}' once Denoise had drawn")
+              f"'{status[1]}' once every page had been visited")
     print("page switch (sidebar click -> run finished and first chart visible):")
     print(f"  {'page':<14}{'first visit':>12}{'cached':>10}")
     for title in first_visits:
