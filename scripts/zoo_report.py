@@ -7,6 +7,7 @@ value: smallest N train exact >= 0.95 and test <= 0.05; largest N train and test
 entropy at the largest N >= 10x the smallest N's.
 
     python scripts/zoo_report.py [--zoo assets/zoo] [--corpus grammar] [--t 0.25]
+    python scripts/zoo_report.py --transition [--corpus kjv]   # the README's transition table rows
 """
 from __future__ import annotations
 
@@ -33,10 +34,14 @@ def main() -> None:
     p.add_argument("--zoo", default=str(ROOT / "assets" / "zoo"))
     p.add_argument("--corpus", default="grammar")
     p.add_argument("--t", type=float, default=0.25)
+    p.add_argument("--transition", action="store_true",
+                   help="only the rows of the README's transition table (recovery, exact, entropy, generations)")
     args = p.parse_args()
     rows = [e for e in read_index(args.zoo) if e["corpus"] == args.corpus]
     if not rows:
         sys.exit(f"no {args.corpus} entries in {args.zoo}")
+    if args.transition:
+        return transition_rows(args.zoo, args.corpus, rows, args.t)
     print(f"{args.corpus}, t = {args.t:g}: recovery / exact match (untouched trials excluded) / content entropy (nats)\n")
     print("| N | basin size train: median (IQR) | test | distinct train sizes | Spearman(size, length) train "
           "| network train | network test | ideal memorizer train | test | ideal generalizer train | test "
@@ -95,6 +100,17 @@ def main() -> None:
               f"{fmt(ideal.get('recovery_rate'))} (ratio {fmt(ratio)}); test exact match {fmt(net.get('exact_match'))} vs "
               f"{fmt(ideal.get('exact_match'))}; entropy {fmt(net_h)} vs {fmt(ideal.get('entropy'))} nats "
               f"(difference {fmt((net_h or math.nan) - ideal.get('entropy', math.nan))})")
+
+
+def transition_rows(zoo: str, corpus: str, rows: list[dict], t: float) -> None:
+    """| corpus | N | train recovery | test recovery | train exact | test exact | train entropy | generations |"""
+    for e in sorted(rows, key=lambda e: e["n"]):
+        s = Summary.read(Path(zoo) / e["path"])
+        train, test = s.level("train", t) or {}, s.level("test", t) or {}
+        h = (s.level("train", t, "entropy") or {}).get("entropy")
+        gen = ", ".join(f"{k} {v:.2f}" for k, v in sorted(s.generations.items(), key=lambda kv: -kv[1]))
+        print(f"| {corpus} | {e['n']} | {fmt(train.get('recovery_rate'), 3)} | {fmt(test.get('recovery_rate'), 3)} "
+              f"| {fmt(train.get('exact_match'), 3)} | {fmt(test.get('exact_match'), 3)} | {fmt(h, 3)} | {gen} |")
 
 
 def targets(first: Summary, last: Summary, t: float) -> None:

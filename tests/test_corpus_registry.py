@@ -66,6 +66,24 @@ def test_grammar_zoo_settings_are_the_shipped_ones():
                                                                3e-3, 3)
 
 
+@pytest.mark.parametrize("name", sorted(corpora.zoo_sweeps()))
+def test_the_shipped_zoo_is_what_its_registered_sweep_builds(name):
+    """Every corpus's entries in assets/zoo were trained with its registered sweep: one entry per
+    size, each with the sweep's architecture, budget and the corpus's vocabulary and length, and
+    measured (its summary.json is there). Catches a registry edited without rebuilding the zoo."""
+    zoo, spec = REPO / "assets" / "zoo", corpora.CORPORA[name]
+    entries = [e for e in json.loads((zoo / "index.json").read_text()) if e["corpus"] == name]
+    assert sorted(e["n"] for e in entries) == list(spec.zoo.sizes)
+    for e in entries:
+        meta = json.loads((zoo / e["path"] / "meta.json").read_text())
+        m, t = meta["model_config"], meta["train_config"]
+        assert (m["d_model"], m["n_layers"], m["n_heads"], m["seq_len"]) == \
+            (spec.zoo.d_model, spec.zoo.layers, spec.zoo.heads, spec.seq_len), e["path"]
+        assert (t["steps"], t["batch_size"], t["lr"]) == (spec.zoo.steps, spec.zoo.batch_size, spec.zoo.lr), e["path"]
+        assert meta["corpus"] == name and meta["n"] == e["n"]
+        assert (zoo / e["path"] / "measure" / "summary.json").is_file(), e["path"]
+
+
 # ------------------------------------------------------------------------------------------ seq_len
 
 def test_a_corpus_at_another_length_is_named_by_it_and_encodes_to_it():
