@@ -230,15 +230,20 @@ def who(job: Job) -> str:
     return "you" if job.owner and job.owner == session_id() else "another session"
 
 
+# seconds between refreshes of the sidebar's status line: each refresh is a script run on the server
+# and a redraw in the browser, and on a 2-core machine they slow the training they report on
+STATUS_EVERY = 3
+
+
 def sidebar_status() -> None:
     """The sidebar's status line on every page: the running job with a progress bar (refreshed every
-    second), and once it has ended a toast (once per session that saw it run) and links to look at it."""
+    ``STATUS_EVERY`` seconds), and once it has ended a toast (once per session that saw it run) and links to look at it."""
     job = registry().current()
     if job is None:
         return
     if job.running:
         with st.sidebar:
-            st.fragment(run_every=1)(_status)()
+            st.fragment(run_every=STATUS_EVERY)(_status)()
     else:
         with st.sidebar:
             _status()

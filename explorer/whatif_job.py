@@ -7,6 +7,8 @@ import streamlit as st
 from engine.corpus import Corpus
 from explorer import data, jobs, runs
 
+LIVE_EVERY = 3   # seconds between refreshes of the live panel: each redraws the loss curve (jobs.STATUS_EVERY)
+
 
 def start(corpus: Corpus, settings: runs.Settings) -> None:
     """Start the run on the server and rerun the whole script, so that the sidebar's status line (drawn
@@ -22,14 +24,14 @@ def start(corpus: Corpus, settings: runs.Settings) -> None:
 
 
 def panel() -> None:
-    """The server's what-if job as this session sees it: live progress (refreshed every second while
-    it runs), the loss curve and a Cancel button; how it ended."""
+    """The server's what-if job as this session sees it: live progress (refreshed every ``LIVE_EVERY``
+    seconds while it runs), the loss curve and a Cancel button; how it ended."""
     job = jobs.registry().current()
     if job is None:
         return
     if job.running:
         st.session_state["wi_watch"] = job.id
-        st.fragment(run_every=1)(_live)()
+        st.fragment(run_every=LIVE_EVERY)(_live)()
         return
     if st.session_state.pop("wi_watch", None) == job.id:   # it ended since this session last looked
         st.session_state["wi_ended"] = job.id
