@@ -10,6 +10,7 @@ Run: python benchmarks/bench_whatif_app.py
 """
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from browser import launch  # noqa: E402
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from playwright.sync_api import sync_playwright
 
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
@@ -48,7 +50,8 @@ def main() -> int:
             ba.settle(page)
             start = last = time.perf_counter()
             page.get_by_role("button", name="Train and measure").click()
-            while not page.get_by_text("Trained and measured").count():
+            done = page.locator('[data-testid="stMain"]').get_by_text("Trained and measured")
+            while not done.count():
                 if time.perf_counter() - start > 600:
                     print("not finished after 600 s")
                     return 1

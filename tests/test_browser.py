@@ -214,7 +214,9 @@ def test_every_page_and_a_what_if_training(server, page, shots):
         page.get_by_text("Advanced", exact=True).click()   # the expander closed with the page
     fill(page, "Steps (0: use the budget)", "20")
     page.get_by_role("button", name="Train and measure").click()
-    page.get_by_text("Trained and measured").wait_for(timeout=TRAIN_TIMEOUT)
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_text("Trained and measured").wait_for(timeout=TRAIN_TIMEOUT)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Trained and measured grammar N = 16").wait_for()
     settle(page, TRAIN_TIMEOUT)
     assert_clean(page, "What-if after training")
     index = json.loads((server["runs"] / "index.json").read_text())
