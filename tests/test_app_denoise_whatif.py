@@ -25,6 +25,7 @@ from explorer import grid_figures as gf
 from explorer import jobs, runs
 from explorer import trajectory as tj
 from brute import brute_force_outcome
+from whatif_settings import tiny_settings
 
 REPO = Path(__file__).resolve().parent.parent
 DENOISE = str(REPO / "explorer" / "pages" / "denoise.py")
@@ -157,14 +158,6 @@ def test_denoise_page_in_the_app(runs_dir):
 
 
 # -------------------------------------------------------------------------------------------- what-if
-
-def tiny_settings(at: AppTest, n: int = 16) -> AppTest:
-    at.number_input(key="wi_n").set_value(n)
-    at.selectbox(key="wi_size").set_value("tiny")
-    at.number_input(key="wi_steps").set_value(20)
-    at.selectbox(key="wi_measure").set_value("light")
-    return at.run()
-
 
 def train_and_wait(at: AppTest) -> AppTest:
     """Click Train, wait for the server's job (a background thread) and draw the page again."""

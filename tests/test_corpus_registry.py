@@ -16,6 +16,7 @@ from engine.corpus import (MAX_SEQ_LEN, MIN_SEQ_LEN, check_seq_len, corpus_from_
                            oracle_for)
 from engine.textfile import KJV_PATH, TextFileError, load_kjv
 from engine.tokenizer import EOS_ID, PAD_ID, UNK_ID, content_mask
+from whatif_settings import tiny_settings
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT = "\n".join(f"The {a} saw the {b}, and then it ran away towards the {c} before the rain came down."
@@ -212,11 +213,7 @@ def test_whatif_offers_the_registry_and_trains_at_the_chosen_length(runs_dir, si
     assert at.number_input(key="wi_seq_len_grammar").value == 16
     assert any(c.value.startswith("8,192 sentences found, all kept whole") for c in at.caption)
     at.number_input(key="wi_seq_len_grammar").set_value(32)
-    at.number_input(key="wi_n").set_value(8)
-    at.selectbox(key="wi_size").set_value("tiny")
-    at.number_input(key="wi_steps").set_value(10)
-    at.selectbox(key="wi_measure").set_value("light")
-    at.run()
+    tiny_settings(at, n=8, steps=10)
     assert any(c.value.startswith("grammar@L32: 8,192 training sentences") for c in at.caption)
     at.button(key="wi_train").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from engine.corpus import grammar_corpus
 from engine.registry import plan
 from explorer import jobs, runs
+from whatif_settings import tiny_settings
 
 REPO = Path(__file__).resolve().parent.parent
 APP, WHATIF = str(REPO / "streamlit_app.py"), "explorer/pages/whatif.py"
@@ -42,14 +43,6 @@ def gate(monkeypatch):
     registry.wait(timeout=300)
 
 
-def tiny(at: AppTest, n: int = 16) -> AppTest:
-    at.number_input(key="wi_n").set_value(n)
-    at.selectbox(key="wi_size").set_value("tiny")
-    at.number_input(key="wi_steps").set_value(20)
-    at.selectbox(key="wi_measure").set_value("light")
-    return at.run()
-
-
 def no_exception(at: AppTest) -> AppTest:
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -62,7 +55,7 @@ def whatif_in_app() -> AppTest:
 
 
 def test_a_run_survives_navigation_and_is_announced(runs_dir, gate):
-    at = tiny(whatif_in_app())
+    at = tiny_settings(whatif_in_app())
     at.button(key="wi_train").click().run()
     no_exception(at)
     job = jobs.registry().current()
@@ -89,7 +82,7 @@ def test_a_run_survives_navigation_and_is_announced(runs_dir, gate):
 
 
 def test_cancel_leaves_nothing_on_disk(runs_dir, gate):
-    at = tiny(AppTest.from_file(str(REPO / WHATIF), default_timeout=120).run())
+    at = tiny_settings(AppTest.from_file(str(REPO / WHATIF), default_timeout=120).run())
     at.button(key="wi_train").click().run()
     no_exception(at)
     assert jobs.registry().current().running
@@ -104,14 +97,14 @@ def test_cancel_leaves_nothing_on_disk(runs_dir, gate):
 
 
 def test_a_second_start_is_refused_with_who_and_how_far(runs_dir, gate):
-    mine = tiny(AppTest.from_file(str(REPO / WHATIF), default_timeout=120).run())
+    mine = tiny_settings(AppTest.from_file(str(REPO / WHATIF), default_timeout=120).run())
     mine.button(key="wi_train").click().run()
     mine.button(key="wi_train").click().run()
     no_exception(mine)
     assert any("One training at a time" in w.value and "you started one" in w.value
                and "Training grammar N = 16 · step 0/20" in w.value for w in mine.warning)
     jobs.registry().current().owner = "another"     # AppTest sessions share one id: stand in for another
-    other = tiny(AppTest.from_file(str(REPO / WHATIF), default_timeout=120).run(), n=32)
+    other = tiny_settings(AppTest.from_file(str(REPO / WHATIF), default_timeout=120).run(), n=32)
     other.button(key="wi_train").click().run()
     no_exception(other)
     assert any("another session started one" in w.value for w in other.warning)
