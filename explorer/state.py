@@ -66,7 +66,7 @@ FALLBACKS = {key: f"{key} = {value}" for key, value in DEFAULTS.items()} | {
 # Page-private widget values kept across pages by ``bind``, with their defaults.
 PRIVATE = {
     # Transition
-    "tr_metric": "recovery_rate", "tr_exact": False, "tr_clean": False,
+    "tr_metric": "recovery_rate", "tr_exact": False, "tr_clean": False, "tr_data": False,
     # Denoise
     "dn_mode": "stochastic", "dn_compare": False, "dn_only_changes": True, "dn_partner": None,
     "dn_search": 100,

@@ -2,7 +2,8 @@
 Denoise does not wait for torch, a checkpoint and the first forward pass.
 
 ``start`` runs once per server process (``st.cache_resource``): a daemon thread (``DELAY`` s after the
-first page's script run, so that the browser draws its charts first) imports torch, loads
+first page's script run, and at nice ``jobs.NICE``, so that the browser — which on a 2-core machine is
+still parsing plotly.js then — draws its charts first) imports torch, loads
 the model the default selection shows (the smallest N of the default corpus) and its sentences, and
 runs the very denoising the Denoise page opens with (training example 0 at the default t and seed),
 whose trajectory then sits in the page's cache; then it builds that run's token grid once, so that
@@ -26,11 +27,11 @@ DELAY = 1.0   # seconds: let the browser draw the first page's charts before the
 @st.cache_resource(show_spinner=False)
 def start() -> threading.Thread | None:
     """The warm-up thread of this server, started on the first call; None outside a real server
-    (AppTest runs pages without a runtime: a thread still running torch when such a process exits
-    aborts it)."""
-    from streamlit import runtime
+    (AppTest runs pages with a stand-in runtime: a thread still running torch when such a process
+    exits aborts it)."""
+    from streamlit.runtime import Runtime
 
-    if not runtime.exists():
+    if not Runtime.exists() or type(Runtime.instance()) is not Runtime:   # AppTest's is a MagicMock
         return None
     thread = threading.Timer(DELAY, warm, args=(str(data.zoo_root()),))
     thread.name, thread.daemon = "basin-warmup", True
@@ -41,6 +42,9 @@ def start() -> threading.Thread | None:
 def warm(root: str) -> float | None:
     """Fill the caches the Denoise page reads first; returns the seconds it took (None on failure)."""
     began = time.perf_counter()
+    from .jobs import lower_priority
+
+    lower_priority()
     try:
         from . import grid_figures, partners
 

@@ -218,3 +218,16 @@ def test_loaders_read_a_changed_file_again_without_being_cleared(zoo, tmp_path):
     row = (after["n"] == 8) & (after["split"] == s["levels"][0]["split"]) & (after["t"] == s["levels"][0]["t"])
     assert after.loc[row, "recovery_rate"].iloc[0] == 0.123 and not before.equals(after)
     assert not hasattr(data.tables, "clear")
+
+
+def test_no_warm_up_thread_under_apptest(zoo):
+    """AppTest runs the app with a stand-in runtime: the warm-up must not start there (a torch
+    thread still running when the test process exits aborts it)."""
+    import threading
+
+    from explorer import warmup
+
+    warmup.start.clear()
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert "basin-warmup" not in [t.name for t in threading.enumerate()]

@@ -86,8 +86,9 @@ else:
                     "of the mean over the measured sentences. Click a point to select its N on every page.",
                     f"**Transition N\\* ≈ {n_star:,.0f}**. Click a point to select its N.", small=False)
 
-with st.expander("Data behind the figures"):
-    used = np.isclose(results["t"], t) | (results["t"] < tr.CLEAN_T) | results["split"].eq("generated")
-    shown = results[used]
+used = np.isclose(results["t"], t) | (results["t"] < tr.CLEAN_T) | results["split"].eq("generated")
+shown = results[used]
+# a toggle, not an expander: an expander's table is sent (and its grid code loaded) while it is closed
+if st.toggle("Show the data behind the figures", **state.bind("tr_data")):
     st.dataframe(shown, hide_index=True)
-    widgets.download_table(shown, f"sweep_{entry.corpus}_t{t:g}")
+widgets.download_table(shown, f"sweep_{entry.corpus}_t{t:g}")
