@@ -24,7 +24,7 @@ state.sync_url(page=current)
 for note in state.url_notes():
     st.sidebar.warning(note, icon=":material/link_off:")
 widgets.presenter()
-jobs.sidebar_status()   # the server's what-if run, on every page
+jobs.sidebar_status(live=current != "what-if")   # the server's what-if run, on every page
 try:
     page.run()
 finally:

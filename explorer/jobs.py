@@ -235,28 +235,33 @@ def who(job: Job) -> str:
 STATUS_EVERY = 3
 
 
-def sidebar_status() -> None:
+def sidebar_status(live: bool = True) -> None:
     """The sidebar's status line on every page: the running job with a progress bar (refreshed every
-    ``STATUS_EVERY`` seconds), and once it has ended a toast (once per session that saw it run) and links to look at it."""
+    ``STATUS_EVERY`` seconds), and once it has ended a toast (once per session that saw it run) and links
+    to look at it. ``live=False`` (the What-if page, whose own panel shows the same progress) names the
+    running job without a bar or a refresh of its own: a second refresh would take CPU from the training."""
     job = registry().current()
     if job is None:
         return
-    if job.running:
-        with st.sidebar:
+    with st.sidebar:
+        if job.running and live:
             st.fragment(run_every=STATUS_EVERY)(_status)()
-    else:
-        with st.sidebar:
-            _status()
+        else:
+            _status(live)
 
 
-def _status() -> None:
+def _status(live: bool = True) -> None:
     job = registry().current()
     if job is None:
         return
     seen = st.session_state.setdefault("jobs_seen", set())
     if job.running:
         seen.add(job.id)
-        st.progress(job.fraction(), text=f"{job.line()} · started by {who(job)}")
+        if live:
+            st.progress(job.fraction(), text=f"{job.line()} · started by {who(job)}")
+        else:
+            st.caption(f"{job.stage.capitalize()} {job.corpus} N = {job.n:,} · started by {who(job)} · "
+                       "its progress is on this page")
         return
     if job.id in seen:   # announced once, to the sessions that saw it run
         seen.discard(job.id)

@@ -27,7 +27,7 @@ from engine.train import Progress, TrainConfig
 
 _DEFAULT = ModelConfig(vocab_size=4)  # the architecture's defaults; vocab_size is per corpus
 # name -> (d_model, n_layers, n_heads), the default first. "small" is the default because it trains
-# 2.9x faster per step than "standard" on two cores and, given 2,000 steps, memorizes N = 64 grammar
+# 2.9x faster per step than "standard" on two cores and, given 1,600 steps, memorizes N = 64 grammar
 # sentences as well as "standard" does in 1,200 (train exact 0.973 at t = 0.25 for both; README: What-if
 # timings). The pydocs zoo is "standard", the grammar zoo "deep", the kjv zoo "standard".
 MODEL_SIZES = {
@@ -38,9 +38,10 @@ MODEL_SIZES = {
 }
 DEFAULT_SIZE = "small"
 # optimisation steps (of TrainConfig's batch); the zoo's budgets are in the corpus registry (engine.corpora)
-BUDGETS = {"standard": 2000, "quick": 300}
-# what a budget does not do, measured (grammar N = 64, standard model, train recovery at t = 0.25)
+BUDGETS = {"standard": 1600, "quick": 300}
+# what a budget or a model size does not do, measured (grammar N = 64 at t = 0.25; benchmarks/bench_whatif.py)
 BUDGET_NOTES = {"quick": "does not memorize (N = 64 grammar: train recovery 0.44), for a first look only"}
+SIZE_NOTES = {"tiny": "does not memorize N = 64 grammar in the standard budget (train exact 0.44)"}
 # the tables a what-if run measures: what the Transition and What-if pages draw (not the basin profiles,
 # the ideal denoisers or the projection: `python -m engine measure --only ...` adds them)
 MEASURED = ("recovery", "basins", "fixed_points", "generations", "entropy")
@@ -73,6 +74,12 @@ class Settings:
 def budget_label(name: str) -> str:
     note = BUDGET_NOTES.get(name)
     return f"{name} — {BUDGETS[name]:,} steps" + (f": {note}" if note else "")
+
+
+def size_label(name: str) -> str:
+    d, layers, _ = MODEL_SIZES[name]
+    note = SIZE_NOTES.get(name)
+    return f"{name} (d={d}, {layers} layer{'s' if layers > 1 else ''})" + (f": {note}" if note else "")
 
 
 def measure_about(preset: str) -> str:

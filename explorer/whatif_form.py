@@ -86,8 +86,7 @@ def form() -> tuple[Corpus, runs.Settings] | None:
     budget = c2.radio("Budget", list(runs.BUDGETS), format_func=runs.budget_label,
                       **state.bind("wi_budget", options=list(runs.BUDGETS)))
     size = a1.selectbox("Model size", list(runs.MODEL_SIZES), **state.bind("wi_size", options=list(runs.MODEL_SIZES)),
-                        format_func=lambda s: "{} (d={}, {} layer{})".format(
-                            s, *runs.MODEL_SIZES[s][:2], "s" if runs.MODEL_SIZES[s][1] > 1 else ""))
+                        format_func=runs.size_label)
     steps = a2.number_input("Steps (0: use the budget)", min_value=0, max_value=20_000, step=50,
                             **state.bind("wi_steps"))
     seed = a3.number_input("Seed", min_value=0, **state.bind("wi_seed"), step=1)

@@ -428,3 +428,7 @@ def test_the_what_if_form_defaults_to_the_default_run(runs_dir):
     assert not at.exception
     assert at.selectbox(key="wi_size").value == runs.DEFAULT_SIZE
     assert at.radio(key="wi_budget").value == "standard" and at.number_input(key="wi_n").value == 64
+    # the choices that do not memorize N = 64 grammar (measured: README, What-if timings) say so
+    options = {"budget": at.radio(key="wi_budget").options, "size": at.selectbox(key="wi_size").options}
+    said = [o for o in options["budget"] + options["size"] if "does not memorize" in o]
+    assert said == [runs.budget_label("quick"), runs.size_label("tiny")], options

@@ -60,7 +60,10 @@ def test_a_run_survives_navigation_and_is_announced(runs_dir, gate):
     no_exception(at)
     job = jobs.registry().current()
     assert job is not None and job.running and job.corpus == "grammar" and job.n == 16
-    assert any("Training grammar N = 16" in p.proto.text for p in at.sidebar.get("progress"))   # at once, on What-if
+    # at once, on What-if: the sidebar names the run; the page's own live panel shows its progress
+    assert any("Training grammar N = 16 · started by you" in c.value for c in at.sidebar.caption)
+    assert not at.sidebar.get("progress") and at.main.get("progress")
+    assert any("Training grammar N = 16" in m.value for m in at.main.markdown)
     at.switch_page("explorer/pages/denoise.py").run()                 # leave the page
     no_exception(at)
     assert at.title[0].value == "Denoise one sentence"
