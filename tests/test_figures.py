@@ -296,6 +296,10 @@ def test_n_star_and_selected_n_lines_are_labelled():
     close = tf.transition_figure(sweep_table(), 0.25, selected_n=10000)     # the same N: labels point apart
     assert {trace(close, "transition").textposition, trace(close, "selected N = 10000").textposition} \
         == {"top left", "top right"}
+    near = tf.transition_figure(sweep_table(), 0.25, selected_n=3000)      # both labels left of their lines
+    star, chosen = trace(near, "transition"), trace(near, "selected N = 3000")
+    assert star.textposition == chosen.textposition == "top left"
+    assert chosen.y[-1] < star.y[-1]                                         # ... so one sits below the other
 
 
 def test_error_bars_are_95_percent_intervals_rebuilt_from_counts():
