@@ -25,12 +25,6 @@ import bench_app as ba  # noqa: E402  (the server, browser and sidebar helpers)
 from browser import launch  # noqa: E402
 
 
-def live_status(page) -> str:
-    """The first line of the What-if page's live panel ('Training grammar N = 64 · step ... · started by you')."""
-    line = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"]', has_text="started by")
-    return line.first.inner_text().strip() if line.count() else "(no live panel)"
-
-
 def main() -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from playwright.sync_api import sync_playwright
@@ -63,7 +57,7 @@ def main() -> int:
                     return 1
                 if time.perf_counter() - last >= 10:
                     last = time.perf_counter()
-                    print(f"{last - start:6.1f} s  {live_status(page)}")
+                    print(f"{last - start:6.1f} s  {ba.live_status(page)}")
                 time.sleep(0.25)
             total = time.perf_counter() - start
             print(f"click -> 'Trained and measured' on the What-if page: {total:.1f} s (target <= 60 s)")

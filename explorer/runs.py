@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import plotly.graph_objects as go
 
 from engine import atomic, outputs
 from engine.corpus import Corpus
@@ -133,12 +132,3 @@ def headline(summary: dict, t: float = HEADLINE_T) -> dict[str, dict[str, float]
             for r in summary.get("levels", []) if abs(r["t"] - t) < 1e-9}
 
 
-def loss_figure(history: list[tuple[int, float]], total: int | None = None) -> go.Figure:
-    """Training loss (nats per token, mean over each logging window) against the optimisation step."""
-    steps = [s for s, _ in history]
-    fig = go.Figure(go.Scatter(x=steps, y=[v for _, v in history], mode="lines+markers", marker=dict(size=4),
-                               hovertemplate="step %{x}<br>loss %{y:.3f} nats/token<extra></extra>"))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="step",
-                      yaxis_title="loss (nats/token)",
-                      xaxis=dict(range=[0, total]) if total else {})
-    return fig

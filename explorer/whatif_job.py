@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.corpus import Corpus
-from explorer import data, jobs, runs
+from explorer import data, jobs, loss_curve, runs
 
-LIVE_EVERY = 3   # seconds between refreshes of the live panel: each redraws the loss curve (jobs.STATUS_EVERY)
+LIVE_EVERY = 3   # seconds between refreshes of the live panel (as jobs.STATUS_EVERY)
 
 
 def start(corpus: Corpus, settings: runs.Settings) -> None:
@@ -52,7 +52,7 @@ def _live() -> None:
         st.progress(job.fraction(), text="training" if job.stage == "training" else
                     f"measuring: {', '.join(runs.MEASURED)}")
         if job.history:
-            st.plotly_chart(runs.loss_figure(job.history, job.total or job.settings.steps), key="wi_loss")
+            st.image(loss_curve.loss_svg(job.history, job.total or job.settings.steps))
         st.caption("The run belongs to the server: it goes on if you open another page (the sidebar shows "
                    "how far it is). Cancelling stops training at once (nothing is written) or measuring "
                    "between two tables (the trained model is kept, unmeasured).")

@@ -399,15 +399,34 @@ def test_tokens_markdown_escapes_and_marks():
     assert md == r"x\_y \$ :red[**word**] :red[**`<eos>`**]"
 
 
-def test_headline_and_loss_figure():
+def test_headline():
     summary = {"levels": [{"split": "train", "t": 0.25, "recovery_rate": 0.9, "exact_match": 0.5},
                           {"split": "test", "t": 0.25, "recovery_rate": 0.2, "exact_match": 0.0},
                           {"split": "train", "t": 0.5, "recovery_rate": 0.7, "exact_match": 0.1}]}
     assert runs.headline(summary) == {"train": {"recovery_rate": 0.9, "exact_match": 0.5},
                                       "test": {"recovery_rate": 0.2, "exact_match": 0.0}}
     assert runs.headline({}) == {}
-    fig = runs.loss_figure([(10, 4.0), (20, 3.0)], total=100)
-    assert list(fig.data[0].x) == [10, 20] and list(fig.layout.xaxis.range) == [0, 100]
+
+
+def test_the_live_loss_curve_maps_steps_and_losses_onto_its_axes():
+    """Step 0 .. total spans the plot's width, loss 0 .. 1.05 x the largest its height (closed form)."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    from explorer import loss_curve as lc
+
+    svg = lc.loss_svg([(0, 4.0), (50, 2.0), (100, 1.0)], total=200)
+    root = ET.fromstring(svg)                                   # well-formed XML: the browser draws it
+    points = root.find("{http://www.w3.org/2000/svg}polyline").get("points")
+    xy = [tuple(map(float, p.split(","))) for p in points.split()]
+    w, h = lc.WIDTH - lc.LEFT - lc.RIGHT, lc.HEIGHT - lc.TOP - lc.BOTTOM
+    expected = [(lc.LEFT + w * s / 200, lc.TOP + h * (1 - v / 4.2)) for s, v in [(0, 4.0), (50, 2.0), (100, 1.0)]]
+    assert np.allclose(xy, expected, atol=0.06)
+    labels = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "4.20" in labels and "200" in labels and "1.000" in labels    # y top, x end, the last loss
+    assert re.search(r"<polyline", lc.loss_svg([], total=10)) is None     # nothing trained yet: axes only
+    with pytest.raises(ValueError):
+        lc.loss_svg([(1, 1.0)], total=0)
 
 
 def test_settings_configs():
