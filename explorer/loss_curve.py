@@ -7,8 +7,6 @@ function: history in, SVG text out.
 """
 from __future__ import annotations
 
-from html import escape
-
 WIDTH, HEIGHT = 560, 170
 LEFT, RIGHT, TOP, BOTTOM = 46, 14, 12, 30   # room for the axis labels
 COLOR, AXIS, FONT = "#1f77b4", "#888888", "font-family:sans-serif;font-size:11px"
@@ -44,5 +42,5 @@ def loss_svg(history: list[tuple[int, float]], total: int) -> str:
         parts += [f'<polyline points="{points}" fill="none" stroke="{COLOR}" stroke-width="1.8"/>',
                   f'<circle cx="{x(last_step):.1f}" cy="{y(last):.1f}" r="3" fill="{COLOR}"/>',
                   f'<text x="{min(x(last_step) + 6, LEFT + w - 40):.1f}" y="{max(y(last) - 6, TOP + 10):.1f}" '
-                  f'fill="{COLOR}" style="{FONT}">{escape(f"{last:.3f}")}</text>']
+                  f'fill="{COLOR}" style="{FONT}">{last:.3f}</text>']
     return "".join(parts) + "</svg>"

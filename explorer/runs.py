@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from engine import atomic, outputs
 from engine.corpus import Corpus
 from engine.evaluation import MeasureConfig
@@ -130,5 +129,3 @@ def headline(summary: dict, t: float = HEADLINE_T) -> dict[str, dict[str, float]
     """{split: {'recovery_rate', 'exact_match'}} at level t from a summary.json (empty if not measured there)."""
     return {r["split"]: {"recovery_rate": r["recovery_rate"], "exact_match": r["exact_match"]}
             for r in summary.get("levels", []) if abs(r["t"] - t) < 1e-9}
-
-

@@ -105,7 +105,7 @@ ELEMENTS = frozenset({
     "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
     "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",
     "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "gen_seed", "gen_sample",
-    "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_loss", "wi_transition", "wi_show", "wi_measure_run",
+    "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_transition", "wi_show", "wi_measure_run",
     "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "dl_csv", "dl_html"})
 _KEPT = "kept_"   # prefix of the store of PRIVATE values in session state
 
