@@ -75,9 +75,10 @@ def budget_label(name: str) -> str:
 
 
 def size_label(name: str) -> str:
+    """'small (d=64, 2 layers)'; a size with a note says only 'does not memorize' (the select box is
+    narrow: the page shows the whole note when that size is chosen)."""
     d, layers, _ = MODEL_SIZES[name]
-    note = SIZE_NOTES.get(name)
-    return f"{name} (d={d}, {layers} layer{'s' if layers > 1 else ''})" + (f": {note}" if note else "")
+    return f"{name} (d={d}, {layers} layer{'s' if layers > 1 else ''})" + (" — does not memorize" if name in SIZE_NOTES else "")
 
 
 def measure_about(preset: str) -> str:

@@ -87,6 +87,8 @@ def form() -> tuple[Corpus, runs.Settings] | None:
                       **state.bind("wi_budget", options=list(runs.BUDGETS)))
     size = a1.selectbox("Model size", list(runs.MODEL_SIZES), **state.bind("wi_size", options=list(runs.MODEL_SIZES)),
                         format_func=runs.size_label)
+    if size in runs.SIZE_NOTES:
+        advanced.warning(f"The {size} model {runs.SIZE_NOTES[size]}.", icon=":material/warning:")
     steps = a2.number_input("Steps (0: use the budget)", min_value=0, max_value=20_000, step=50,
                             **state.bind("wi_steps"))
     seed = a3.number_input("Seed", min_value=0, **state.bind("wi_seed"), step=1)

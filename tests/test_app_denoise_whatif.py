@@ -451,3 +451,5 @@ def test_the_what_if_form_defaults_to_the_default_run(runs_dir):
     options = {"budget": at.radio(key="wi_budget").options, "size": at.selectbox(key="wi_size").options}
     said = [o for o in options["budget"] + options["size"] if "does not memorize" in o]
     assert said == [runs.budget_label("quick"), runs.size_label("tiny")], options
+    at.selectbox(key="wi_size").set_value("tiny").run()                  # chosen: the whole measured note
+    assert any(runs.SIZE_NOTES["tiny"] in w.value for w in at.warning)
