@@ -34,9 +34,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "BASIN_ZOO": str(ba.ZOO), "BASIN_RUNS": str(scratch / "runs")}
     with open(scratch / "streamlit.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless",
-                                 "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = ba.serve("streamlit_app.py", REPO, port, env, log)
     try:
         ba.wait_health(url, proc)
         with sync_playwright() as p:
