@@ -2,6 +2,8 @@
 
 * ``recovery_by_n``  — train and test recovery (or exact match) against N at one level t, with the
   95 % interval of the mean;
+* ``by_seed``        — each seed's value at every N, when some N has models of several seeds (the
+  spread across seeds that the mean of ``recovery_by_n`` hides);
 * ``transition_n``   — N*, where the train and test curves meet after having been apart;
 * ``with_transitions`` — the results table with N* in it (columns ``n_star_recovery_rate`` and
   ``n_star_exact_match``, one value per corpus × level), as ``engine.zoo.results_table`` returns it;
@@ -85,6 +87,20 @@ def recovery_by_n(results: pd.DataFrame, t: float, metric: str = "recovery_rate"
             col = spread.get(key)
             out[f"{split}_{key}"] = out["n"].map(part[col].mean()) if col in rows else np.nan
     return out
+
+
+def by_seed(results: pd.DataFrame, t: float, metric: str = "recovery_rate") -> pd.DataFrame:
+    """One row per N × seed × split at level t (columns n, seed, split, value: that model's
+    ``metric``), empty unless some N of the table has models of two or more seeds (``sweep --seeds``):
+    with one model per N there is no spread across seeds to show."""
+    columns = ["n", "seed", "split", "value"]
+    if not {"split", "t", "n", "seed", metric} <= set(results.columns):
+        return pd.DataFrame(columns=columns)
+    rows = results[results["split"].isin(["train", "test"]) & np.isclose(results["t"].astype(float), t)
+                   & results[metric].notna()]
+    if not len(rows) or rows.groupby("n")["seed"].nunique().max() < 2:
+        return pd.DataFrame(columns=columns)
+    return rows.rename(columns={metric: "value"})[columns].sort_values(["split", "n", "seed"]).reset_index(drop=True)
 
 
 def transition_n(curves: pd.DataFrame, tol: float = TRANSITION_TOL) -> float | None:

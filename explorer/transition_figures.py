@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from engine.transition import CLEAN_T, entropy_by_n, entropy_levels, n_star_at, recovery_by_n
+from engine.transition import CLEAN_T, by_seed, entropy_by_n, entropy_levels, n_star_at, recovery_by_n
 
 from .figures import RUN_COLOR, SPLIT_COLORS, SPLIT_SYMBOLS, label_side, level_label, log_ticks, vline
 
@@ -62,10 +62,20 @@ def transition_figure(results: pd.DataFrame, t: float, *, metric: str = "recover
     for summaries with no count; the legend title says which), the ideal memorizer's (dashed) and
     ideal generalizer's (dotted) curves where measured (``references``), the transition N* of the
     table (``engine.transition.n_star_at``) and the selected N as labelled lines, optional exact-match
-    curves, and the what-if runs of ``runs`` (same table layout) as diamonds."""
+    curves, and the what-if runs of ``runs`` (same table layout) as diamonds. Where N has models of
+    several seeds, the curves are their mean and each seed's value is a short horizontal tick."""
     curves = recovery_by_n(results, t, metric)
     fig = go.Figure()
     whats = []
+    seeds = by_seed(results, t, metric)
+    for split in ("train", "test") if len(seeds) else ():
+        own = seeds[seeds["split"] == split]
+        fig.add_trace(go.Scatter(
+            x=own["n"], y=own["value"], name=f"{split} · each seed", mode="markers", customdata=own["n"],
+            marker=dict(symbol="line-ew", size=14, opacity=0.8, line=dict(width=2, color=SPLIT_COLORS[split])),
+            legendgroup="seeds",
+            text=[f"seed {s}" for s in own["seed"]],
+            hovertemplate="N = %{x:,} · %{text}<br>%{y:.3f}<extra>" + split + "</extra>"))
     for split in ("train", "test"):
         plus, minus, what = error_bars(curves, split)
         whats.append(what)
@@ -108,7 +118,8 @@ def transition_figure(results: pd.DataFrame, t: float, *, metric: str = "recover
         xaxis=dict(**log_ticks(list(curves["n"]) + ([] if runs is None else list(runs["n"]))),
                    title="training-set size N (log scale)"),
         yaxis=dict(title=f"{metric.replace('_', ' ')} (content tokens)", range=[-0.02, 1.12]),
-        legend=dict(orientation="h", y=-0.22, title=dict(text=interval_legend(whats, metric), side="top")),
+        legend=dict(orientation="h", y=-0.22, title=dict(
+            text=interval_legend(whats, metric) + ("; curves: mean over seeds" if len(seeds) else ""), side="top")),
         margin=dict(t=60, b=10), clickmode="event+select")
     return fig
 

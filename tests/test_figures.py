@@ -358,3 +358,24 @@ def test_presenter_style_scales_fonts_and_markers():
     assert big.layout.font.size == style.PRESENT_FONT
     assert trace(big, "train recovery rate").marker.size == pytest.approx(9 * style.PRESENT_SCALE)
     assert trace(fig, "train recovery rate").marker.size == 9                # the original is unchanged
+
+
+def test_several_seeds_per_n_draw_their_mean_and_each_seed():
+    """With models of two seeds per N the curve is their mean and each seed is a faint point; with
+    one model per N there are no seed points (nothing to spread)."""
+    one = sweep_table().assign(seed=0)
+    other = one.assign(seed=1, recovery_rate=one["recovery_rate"] - 0.2)   # seed 1: 0.2 lower everywhere
+    fig = tf.transition_figure(pd.concat([one, other], ignore_index=True), 0.25)
+    for split in ("train", "test"):
+        ref = one[(one["split"] == split) & (one["t"] == 0.25)].sort_values("n")
+        seeds = trace(fig, f"{split} · each seed")
+        got = sorted(zip(seeds.x, seeds.y, seeds.text))
+        want = sorted([(n, v, "seed 0") for n, v in zip(ref["n"], ref["recovery_rate"])]
+                      + [(n, v - 0.2, "seed 1") for n, v in zip(ref["n"], ref["recovery_rate"])])
+        assert [g[0] for g in got] == [w[0] for w in want] and np.allclose([g[1] for g in got], [w[1] for w in want])
+        assert [g[2] for g in got] == [w[2] for w in want]
+        assert np.allclose(trace(fig, f"{split} recovery rate").y, ref["recovery_rate"] - 0.1)   # the mean
+    assert fig.layout.legend.title.text.endswith("curves: mean over seeds")
+    single = tf.transition_figure(one, 0.25)
+    assert not [d for d in single.data if d.name.endswith("each seed")]
+    assert et.by_seed(one, 0.25).empty and len(et.by_seed(pd.concat([one, other]), 0.25)) == 16
