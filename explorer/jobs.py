@@ -3,7 +3,7 @@
 One process-wide ``Jobs`` object (``registry()``, behind ``st.cache_resource``) holds the running job
 and the last one that ended. A job runs ``runs.train_and_measure`` in a background thread, so it
 keeps going when its page is left or its session closes; pages only start it and draw its state.
-That thread runs at a lower priority (nice ``NICE``), so pages stay quick while it trains.
+That thread runs at a lower priority (``explorer.priority``), so pages stay quick while it trains.
 One job at a time per server: ``Jobs.start`` raises ``Busy`` (with the running job, to say who runs
 it and how far along it is) while another runs.
 
@@ -19,7 +19,6 @@ cancelled while measuring stops between two tables and leaves its checkpoint ind
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
+
+from .priority import lower_priority
 
 if TYPE_CHECKING:   # torch: imported when a job runs, not with the app (its home page is torch-free)
     from engine.corpus import Corpus
@@ -159,22 +160,6 @@ def execute(job: Job, corpus: Corpus, root: str | Path, work: Callable | None = 
     finally:
         job.finished = time.time()
     return job
-
-
-NICE = 10   # the job thread's nice value: the pages' own work comes first when both want a core
-
-
-def lower_priority(nice: int = NICE) -> bool:
-    """Give the calling thread (and the torch worker threads it goes on to start, which inherit it)
-    the nice value ``nice``, so that the Linux scheduler prefers the threads that serve pages (about 9
-    to 1 at nice 10) while a job trains; True if it took effect. On Linux the nice value belongs to a
-    thread, so the rest of the server keeps its priority."""
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
-        return True
-    except (AttributeError, OSError):   # not Linux, or not allowed: the job runs at normal priority
-        return False
 
 
 def _in_background(job: Job, corpus: Corpus, root: str | Path, work: Callable | None) -> Job:

@@ -2,7 +2,7 @@
 Denoise does not wait for torch, a checkpoint and the first forward pass.
 
 ``start`` runs once per server process (``st.cache_resource``): a daemon thread (``DELAY`` s after the
-first page's script run, and at nice ``jobs.NICE``, so that the browser — which on a 2-core machine is
+first page's script run, and at nice ``priority.NICE``, so that the browser — which on a 2-core machine is
 still parsing plotly.js then — draws its charts first) imports torch, loads
 the model the default selection shows (the smallest N of the default corpus) and its sentences, and
 runs the very denoising the Denoise page opens with (training example 0 at the default t and seed),
@@ -19,6 +19,7 @@ import time
 import streamlit as st
 
 from . import data, state
+from .priority import lower_priority
 
 log = logging.getLogger("basin_explorer.warmup")
 DELAY = 1.0   # seconds: let the browser draw the first page's charts before the warm-up takes a core
@@ -42,8 +43,6 @@ def start() -> threading.Thread | None:
 def warm(root: str) -> float | None:
     """Fill the caches the Denoise page reads first; returns the seconds it took (None on failure)."""
     began = time.perf_counter()
-    from .jobs import lower_priority
-
     lower_priority()
     try:
         from . import grid_figures, partners

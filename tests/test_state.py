@@ -173,10 +173,24 @@ def test_values_are_written_for_people(fn, x, text):
 def test_the_warm_up_serves_the_denoise_pages_first_run(runs_dir, zoo, monkeypatch):
     """After the background warm-up, the Denoise page's first run denoises nothing itself: its
     trajectory is the one the warm-up put in the cache."""
+    import os
+    import threading
+
+    from explorer import priority
     from explorer import trajectory as tj
     from explorer import warmup
 
-    assert warmup.warm(str(zoo)) is not None
+    done = {}
+
+    def in_thread():   # as the server runs it: in a thread of its own, which it lowers to nice NICE
+        done["took"] = warmup.warm(str(zoo))
+        done["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join()
+    assert done["took"] is not None
+    assert done["nice"] >= priority.NICE
 
     def no_run(*args, **kwargs):
         raise AssertionError("the Denoise page ran the model: the warm-up did not fill its cache")

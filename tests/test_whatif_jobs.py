@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.corpus import grammar_corpus
 from engine.registry import plan
-from explorer import jobs, runs
+from explorer import jobs, priority, runs
 from whatif_settings import tiny_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -205,7 +205,7 @@ def test_a_job_yields_the_cpu_to_the_pages(tmp_path):
     finally:
         torch.set_num_threads(threads)
     assert job.state == "done", job.error
-    assert seen["job"] == jobs.NICE
+    assert seen["job"] == priority.NICE
     assert os.getpriority(os.PRIO_PROCESS, main_tid) == before[main_tid]       # the server's threads: unchanged
     started = {tid: nice for tid, nice in seen["threads"].items() if tid not in before}
-    assert started and set(started.values()) == {jobs.NICE}, started          # the job and its workers
+    assert started and set(started.values()) == {priority.NICE}, started          # the job and its workers
