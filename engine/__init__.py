@@ -23,6 +23,7 @@ _EXPORTS = {
     "ideal_memorizer": "ideal",
     "Denoiser": "model", "ModelConfig": "model", "UniformNoise": "noise",
     "Trajectory": "sample", "denoise": "sample", "generate": "sample",
+    "STEPS": "step", "reverse_probs": "step", "reverse_step": "step",
     "WordTokenizer": "tokenizer", "TrainConfig": "train", "train": "train",
 }
 __all__ = sorted(_EXPORTS)

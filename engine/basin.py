@@ -34,6 +34,7 @@ from . import stats
 from .noise import UniformNoise
 from .registry import measurement
 from .sample import STEPS_PER_UNIT, denoise, denoise_from_levels
+from .step import DEFAULT_STEP
 from .tokenizer import content_mask
 
 LEVEL_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.0)
@@ -67,7 +68,7 @@ def corrupt_exactly(x0: torch.Tensor, k: int, noise: UniformNoise, generator: to
 
 def hamming_profile(model, noise: UniformNoise, splits: dict[str, torch.Tensor], *, trials: int = 8,
                     generator: torch.Generator, steps_per_unit: int = STEPS_PER_UNIT, pad_noise: bool = True,
-                    early_stop: bool = True, greedy: bool = False) -> pd.DataFrame:
+                    early_stop: bool = True, greedy: bool = False, step: str = DEFAULT_STEP) -> pd.DataFrame:
     """p(k) per example: one row per split × example × measured k (columns PROFILE_COLUMNS)."""
     examples = [(name, i, x0) for name, ids in splits.items() for i, x0 in enumerate(ids)]
     n_content = [int(content_mask(x0).sum()) for _, _, x0 in examples]
@@ -82,7 +83,7 @@ def hamming_profile(model, noise: UniformNoise, splits: dict[str, torch.Tensor],
         zt = corrupt_exactly(x0, k, noise, generator, pad_share=share[:, None] if pad_noise else None)
         t_k = torch.tensor([level_for_share(float(f), noise) for f in share], dtype=torch.float64)
         x_hat, t_used = denoise_from_levels(model, zt, t_k, noise, greedy=greedy, steps_per_unit=steps_per_unit,
-                                            generator=generator)
+                                            generator=generator, step=step)
         hits = (x_hat == x0).all(1).view(trials, len(live)).sum(0).tolist()
         for j, h, t in zip(live, hits, t_used[:len(live)].tolist()):
             failed[j] = failed[j] + 1 if 2 * h < trials else 0
@@ -114,7 +115,7 @@ def basin_sizes(profile: pd.DataFrame) -> pd.DataFrame:
 
 def level_profile(model, noise: UniformNoise, splits: dict[str, torch.Tensor], levels=LEVEL_GRID, *,
                   trials: int = 4, generator: torch.Generator, steps_per_unit: int = STEPS_PER_UNIT,
-                  early_stop: bool = True) -> pd.DataFrame:
+                  early_stop: bool = True, step: str = DEFAULT_STEP) -> pd.DataFrame:
     """p(t) per example on ``levels``: one row per split × example × measured level (LEVEL_COLUMNS).
 
     Trials in which no content position changed are counted in ``no_corruption`` and left out of
@@ -129,7 +130,7 @@ def level_profile(model, noise: UniformNoise, splits: dict[str, torch.Tensor], l
             break
         x0 = torch.stack([examples[j][2] for j in live]).repeat(trials, 1)            # (trials·G, L)
         zt = noise.sample_xt(x0, float(t), generator=generator)
-        x_hat = denoise(model, zt, float(t), noise, steps_per_unit=steps_per_unit, generator=generator).x_hat
+        x_hat = denoise(model, zt, float(t), noise, steps_per_unit=steps_per_unit, generator=generator, step=step).x_hat
         content = content_mask(x0)
         touched = ((zt != x0) & content).any(1).view(trials, len(live))
         exact = (x_hat == x0).all(1).view(trials, len(live))
@@ -163,7 +164,8 @@ def measure_level_profile(ctx) -> pd.DataFrame:
     """p(t) per example on the fine level grid, untouched trials counted apart."""
     b, cfg = ctx.bundle, ctx.cfg
     return level_profile(b.model, b.noise, ctx.splits(), cfg.level_grid, trials=cfg.level_trials,
-                         generator=ctx.generator("level_profile"), steps_per_unit=cfg.profile_steps_per_unit)
+                         generator=ctx.generator("level_profile"), steps_per_unit=cfg.profile_steps_per_unit,
+                         step=cfg.step)
 
 
 @measurement("basin_profile", PROFILE_COLUMNS)
@@ -172,7 +174,7 @@ def measure_basin_profile(ctx) -> pd.DataFrame:
     b, cfg = ctx.bundle, ctx.cfg
     return hamming_profile(b.model, b.noise, ctx.splits(), trials=cfg.profile_trials,
                            generator=ctx.generator("basin_profile"), steps_per_unit=cfg.profile_steps_per_unit,
-                           pad_noise=cfg.pad_noise)
+                           pad_noise=cfg.pad_noise, step=cfg.step)
 
 
 def summarize_sizes(sizes: pd.DataFrame, ctx=None) -> dict:

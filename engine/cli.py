@@ -14,7 +14,8 @@ from . import backends, checkpoint, corpora, corpus as corpus_lib, outputs, regi
 from .evaluation import MeasureConfig
 from .measure import novelty_table
 from .model import ModelConfig
-from .sample import STEPS_PER_UNIT, generate
+from .sample import generate
+from .step import DEFAULT_STEP, STEPS
 from .sweep import Plan, SweepFailed, measure_entry, run_sweeps, slug, train_entry
 from .train import MAX_SEED, TrainConfig
 
@@ -22,6 +23,8 @@ ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
 # The shipped zoo: corpus -> (sizes N, training options), from the corpus registry (engine.corpora).
 # Within a sweep every N gets the same architecture and budget.
 ZOO_SWEEPS = {name: (list(z.sizes), z.options()) for name, z in corpora.zoo_sweeps().items()}
+STEP_HELP = ("the reverse step: exact (the mixture over the clean token, default) or plugin (the paper's "
+             "code, DUO/UDLM: the posterior formula with x_theta plugged in; biased)")
 CORPUS_HELP = (", ".join(spec.label for spec in corpora.CORPORA.values())
                + ", or the path of a UTF-8 text file (one sentence per line, prose, Markdown or CSV)")
 
@@ -65,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--num", type=_count(1), default=16, help="number of samples (default 16)")
     g.add_argument("--seed", type=_seed, default=0)
     g.add_argument("--greedy", action="store_true", help="argmax at every step instead of sampling")
-    g.add_argument("--steps-per-unit", type=_count(1), default=STEPS_PER_UNIT)
+    g.add_argument("--steps-per-unit", type=_count(1), default=MeasureConfig().gen_steps_per_unit,
+                   help=f"time grid (default {MeasureConfig().gen_steps_per_unit}, as the measured generations)")
+    g.add_argument("--step", choices=STEPS, default=DEFAULT_STEP, help=STEP_HELP)
     g.set_defaults(func=cmd_generate)
 
     w = sub.add_parser("sweep", help="train and measure one model per N on nested subsets (resumable)")
@@ -135,6 +140,7 @@ def add_measure_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
                    help="samples generated from noise (0: none)")
     p.add_argument(f"--{prefix}steps-per-unit", dest="steps_per_unit", type=_count(1), default=d.steps_per_unit)
     p.add_argument(f"--{prefix}seed", dest="measure_seed" if prefix else "seed", type=_seed, default=d.seed)
+    p.add_argument(f"--{prefix}step", dest="step", choices=STEPS, default=d.step, help=STEP_HELP)
 
 
 def configs_from(args, vocab_size: int, seq_len: int) -> tuple[ModelConfig, TrainConfig]:
@@ -149,7 +155,7 @@ def measure_config_from(args) -> MeasureConfig:
     return MeasureConfig(n_train=args.n_train, n_test=args.n_test, trials=args.trials,
                          levels=tuple(args.levels), n_generate=args.n_generate,
                          steps_per_unit=args.steps_per_unit,
-                         seed=getattr(args, "measure_seed", args.seed))
+                         seed=getattr(args, "measure_seed", args.seed), step=args.step)
 
 
 def train_one(corpus: corpus_lib.Corpus, n: int, out, args, overwrite: bool = False) -> float:
@@ -206,8 +212,13 @@ def cmd_measure(args) -> int:
     for split, b in ev.summary.get("basin_size", {}).items():
         print(f"basin size {split:<6} median {b['median']:.3f} (IQR {b['q1']:.3f}-{b['q3']:.3f}), "
               f"{b['distinct']} distinct values, Spearman with length {b['spearman_length']:.2f}")
-    if ev.summary.get("generations"):
-        print("generations: " + ", ".join(f"{k} {v:.2f}" for k, v in ev.summary["generations"].items()))
+    for key, label in (("generations", f"generations ({ev.summary['measure_config']['step']} step)"),
+                       ("plugin_generations", "generations (plug-in step)")):
+        if ev.summary.get(key):
+            print(f"{label}: " + ", ".join(f"{k} {v:.2f}" for k, v in ev.summary[key].items()))
+    for split, f in ev.summary.get("fluency", {}).items():
+        print(f"fluency {split:<16} bigrams seen {f.get('bigram', float('nan')):.3f}, "
+              f"trigrams seen {f.get('trigram', float('nan')):.3f} (in the training pool)")
     return 0
 
 
@@ -215,7 +226,7 @@ def cmd_generate(args) -> int:
     b = checkpoint.load(args.dir)
     gen = torch.Generator().manual_seed(args.seed)
     samples = generate(b.model, args.num, b.noise, b.config.seq_len, generator=gen, greedy=args.greedy,
-                       steps_per_unit=args.steps_per_unit)
+                       steps_per_unit=args.steps_per_unit, step=args.step)
 
     table = novelty_table(samples, b.train_ids, corpus_lib.oracle_for(b.corpus, b.tokenizer), b.tokenizer)
     for row in table.itertuples():

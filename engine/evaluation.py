@@ -21,6 +21,7 @@ from .basin import LEVEL_GRID
 from .checkpoint import Bundle
 from .measure import LEVELS
 from .sample import STEPS_PER_UNIT, T_MIN
+from .step import DEFAULT_STEP, check_step
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,10 @@ class MeasureConfig:
     level_grid: tuple[float, ...] = LEVEL_GRID
     level_trials: int = 4
     pad_noise: bool = True             # Hamming profile: padding corrupted at the content's share
+    step: str = DEFAULT_STEP           # the reverse step of every denoising (engine.step): exact or plugin
 
     def __post_init__(self):
+        check_step(self.step)
         if not self.levels:
             raise ValueError("levels must hold at least one level t in (0, 1]")
         if not all(isinstance(t, (int, float)) and 0 < t <= 1 for t in self.levels) \
@@ -127,11 +130,32 @@ def load_tables(directory: str | os.PathLike) -> dict[str, pd.DataFrame]:
                          "measure`") from None
 
 
-def missing(directory: str | os.PathLike, bundle=None, names=None) -> list[str]:
-    """Registered measurements (of ``names``, default all that apply to ``bundle``) without a table."""
+def missing(directory: str | os.PathLike, bundle=None, names=None, cfg: MeasureConfig | None = None) -> list[str]:
+    """Registered measurements (of ``names``, default all that apply to ``bundle``) without a table,
+    and, given ``cfg``, those whose table was measured with another MeasureConfig (``stale``)."""
     out = Path(directory) / "measure"
     wanted = registry.plan(None, bundle=bundle) if names is None else list(names)
-    return [n for n in wanted if not (out / f"{n}.parquet").exists()]
+    old = set(stale(directory, cfg)) if cfg is not None else set()
+    return [n for n in wanted if n in old or not (out / f"{n}.parquet").exists()]
+
+
+def stale(directory: str | os.PathLike, cfg: MeasureConfig) -> list[str]:
+    """The tables of ``DIR/measure`` measured with a config other than ``cfg``, as summary.json records
+    it (per table, else the summary's ``measure_config``). A record without ``step`` predates the exact
+    step: those tables were measured with the plug-in step."""
+    try:
+        summary = json.loads((Path(directory) / "measure" / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    want = json.loads(json.dumps(asdict(cfg)))                  # tuples as JSON lists, like the record
+    per_table = summary.get("tables") or {}
+    out = []
+    for name in registry.names():
+        record = per_table.get(name, summary.get("measure_config"))
+        if isinstance(record, dict) and (Path(directory) / "measure" / f"{name}.parquet").exists() \
+                and {"step": "plugin", **record} != want:
+            out.append(name)
+    return out
 
 
 def load_evaluation(directory: str | os.PathLike) -> Evaluation:

@@ -20,6 +20,7 @@ from . import stats
 from .noise import UniformNoise
 from .registry import measurement
 from .sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats, generate
+from .step import DEFAULT_STEP
 from .tokenizer import content_mask
 
 LEVELS = (0.05, 0.1, 0.25, 0.5, 1.0)
@@ -29,7 +30,7 @@ MEMORIZED_RATIO = Fraction(1, 3)  # PROTOCOL §5: memorized when d1 / d2 < 1/3
 def recovery_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], levels=LEVELS,
                    trials: int = 4, *, generator: torch.Generator, greedy: bool = False,
                    steps_per_unit: int = STEPS_PER_UNIT, train_ids: torch.Tensor | None = None,
-                   batch_size: int = 2048) -> pd.DataFrame:
+                   batch_size: int = 2048, step: str = DEFAULT_STEP) -> pd.DataFrame:
     """Corrupt every example of every split at each level, ``trials`` times, denoise, and score.
 
     splits: name -> LongTensor (M, L) of clean x0. ``train_ids`` (N, L), if given, fills column
@@ -45,7 +46,7 @@ def recovery_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], 
         trial = np.concatenate([np.repeat(np.arange(trials), len(ids)) for ids in splits.values()])
         zt = noise.sample_xt(x0, float(t), generator=generator)
         x_hat = torch.cat([denoise(model, zt[i:i + batch_size], float(t), noise, greedy=greedy,
-                                   steps_per_unit=steps_per_unit, generator=generator).x_hat
+                                   steps_per_unit=steps_per_unit, generator=generator, step=step).x_hat
                            for i in range(0, len(zt), batch_size)] or [zt])
         frame = score(x0, zt, x_hat)
         frame.insert(0, "split", names)
@@ -97,11 +98,11 @@ def basin_table(recovery: pd.DataFrame) -> pd.DataFrame:
 
 
 def fixed_point_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], t0: float = 0.01,
-                      steps_per_unit: int = STEPS_PER_UNIT) -> pd.DataFrame:
+                      steps_per_unit: int = STEPS_PER_UNIT, step: str = DEFAULT_STEP) -> pd.DataFrame:
     """Greedy dynamics from the clean sequence at level t0 (no corruption); fixed = left unchanged."""
     rows = []
     for name, ids in splits.items():
-        x_hat = denoise(model, ids, t0, noise, greedy=True, steps_per_unit=steps_per_unit).x_hat
+        x_hat = denoise(model, ids, t0, noise, greedy=True, steps_per_unit=steps_per_unit, step=step).x_hat
         for i, same in enumerate((x_hat == ids).all(1).tolist()):
             rows.append((name, i, same))
     return pd.DataFrame(rows, columns=["split", "example", "fixed"])
@@ -235,7 +236,7 @@ def measure_recovery(ctx) -> pd.DataFrame:
     """Corrupt, denoise and score every measured example at each level (PROTOCOL §5)."""
     b, cfg = ctx.bundle, ctx.cfg
     return recovery_table(b.model, b.noise, ctx.splits(), cfg.levels, cfg.trials, generator=ctx.generator("recovery"),
-                          steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids)
+                          steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids, step=cfg.step)
 
 
 @measurement("basins", ("split", "example", "radius"), needs=("recovery",),
@@ -250,7 +251,7 @@ def measure_basins(ctx) -> pd.DataFrame:
 def measure_fixed_points(ctx) -> pd.DataFrame:
     """Is each clean example left unchanged by greedy dynamics."""
     b = ctx.bundle
-    return fixed_point_table(b.model, b.noise, ctx.splits(), steps_per_unit=ctx.cfg.steps_per_unit)
+    return fixed_point_table(b.model, b.noise, ctx.splits(), steps_per_unit=ctx.cfg.steps_per_unit, step=ctx.cfg.step)
 
 
 def summarize_generations(gens: pd.DataFrame, ctx) -> dict:
@@ -264,7 +265,7 @@ def measure_generations(ctx) -> pd.DataFrame:
     """Samples from pure noise with their novelty labels."""
     b, cfg = ctx.bundle, ctx.cfg
     samples = generate(b.model, cfg.n_generate, b.noise, b.config.seq_len, generator=ctx.generator("generations"),
-                       steps_per_unit=cfg.gen_steps_per_unit)
+                       steps_per_unit=cfg.gen_steps_per_unit, step=cfg.step)
     table = novelty_table(samples, b.train_ids, ctx.oracle, b.tokenizer)
     table.insert(1, "ids", [list(r) for r in samples.tolist()])
     return table

@@ -65,7 +65,7 @@ def _recovery(name: str):
         model = reference_model(name, b)
         splits, gen = ctx.splits(), ctx.generator(f"{name}_recovery")
         table = recovery_table(model, b.noise, splits, cfg.levels, cfg.trials, generator=gen,
-                               steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids)
+                               steps_per_unit=cfg.steps_per_unit, train_ids=b.train_ids, step=cfg.step)
         return _with_entropy(model, b.noise, table, splits, cfg.levels, cfg.trials, gen)
     compute.__doc__ = f"The recovery measurement with the ideal {name}, plus its conditional entropy."
     return compute
@@ -76,7 +76,7 @@ def _profile(name: str):
         b, cfg = ctx.bundle, ctx.cfg
         return hamming_profile(reference_model(name, b), b.noise, ctx.splits(), trials=cfg.profile_trials,
                                generator=ctx.generator(f"{name}_basin_profile"),
-                               steps_per_unit=cfg.profile_steps_per_unit, pad_noise=cfg.pad_noise)
+                               steps_per_unit=cfg.profile_steps_per_unit, pad_noise=cfg.pad_noise, step=cfg.step)
     compute.__doc__ = f"The Hamming basin profile with the ideal {name}."
     return compute
 

@@ -2,9 +2,10 @@
 
 ``denoise`` is a plain function handed the model: from z_t0 it walks a uniform time grid
 t0 = t_n > ... > t_0 = t_min with n = ceil(t0 · steps_per_unit) steps, then removes the last noise
-with x_hat = argmax x_theta(z, t_min). Stochastic steps sample the float64 posterior; greedy steps
-take its argmax ("deterministic posterior"). Batched over sequences; optionally returns the
-trajectory (tokens and per-position entropy of x_theta at every step).
+with x_hat = argmax x_theta(z, t_min). Each step is ``engine.step.reverse_step``: the exact mixture
+step by default, the paper's plug-in step with ``step="plugin"``; stochastic steps draw from its
+float64 distribution, greedy steps take its argmax ("deterministic posterior"). Batched over
+sequences; optionally returns the trajectory (tokens and per-position entropy of x_theta at every step).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from .noise import UniformNoise, check_ids
+from .step import DEFAULT_STEP, check_step, reverse_step
 
 T_MIN = 1e-5
 STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
@@ -56,16 +58,18 @@ def entropy_nats(logits: torch.Tensor) -> torch.Tensor:
 def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformNoise, *,
             greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN,
             generator: torch.Generator | None = None, return_trajectory: bool = False,
-            chunk: int | None = None) -> Trajectory:
+            chunk: int | None = None, step: str = DEFAULT_STEP) -> Trajectory:
     """Run the reverse diffusion from z_t0 (B, L) at level t0 and return the denoised x_hat (B, L).
 
     greedy: take argmax of p_theta(z_s | z_t) at every step instead of sampling it.
+    step: "exact" (the mixture, default) or "plugin" (the paper's code); see ``engine.step``.
     generator: the torch.Generator used for every categorical draw (ignored when greedy).
     chunk: sequences walked together through the whole grid; a larger batch is cut into chunks of
         this size, one after the other, so that the activations of a step stay in the CPU's cache.
         None: CHUNK on the CPU, the whole batch at once on an accelerator.
     """
     check_ids(zt, noise.V, "zt")
+    check_step(step)
     if zt.dim() != 2:
         raise ValueError(f"zt must be (B, L), got shape {tuple(zt.shape)}")
     if chunk is None:
@@ -81,7 +85,7 @@ def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformN
                           tokens=empty if return_trajectory else None,
                           entropy=torch.empty((len(times), 0, zt.shape[1])) if return_trajectory else None)
     try:
-        parts = [_walk(model, zt[i:i + chunk], times, noise, greedy, generator, return_trajectory)
+        parts = [_walk(model, zt[i:i + chunk], times, noise, greedy, generator, return_trajectory, step)
                  for i in range(0, len(zt), chunk)]
     finally:
         model.train(was_training)
@@ -95,8 +99,8 @@ def denoise(model: torch.nn.Module, zt: torch.Tensor, t0: float, noise: UniformN
 @torch.no_grad()
 def denoise_from_levels(model: torch.nn.Module, zt: torch.Tensor, t0: torch.Tensor, noise: UniformNoise, *,
                         greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, t_min: float = T_MIN,
-                        generator: torch.Generator | None = None, chunk: int | None = None
-                        ) -> tuple[torch.Tensor, torch.Tensor]:
+                        generator: torch.Generator | None = None, chunk: int | None = None,
+                        step: str = DEFAULT_STEP) -> tuple[torch.Tensor, torch.Tensor]:
     """x_hat (B, L) for rows that each start at their own level t0 (B,), in one batch.
 
     All rows walk the one grid ``time_grid(1, steps_per_unit)``; a row starts at the grid point at or
@@ -104,6 +108,7 @@ def denoise_from_levels(model: torch.nn.Module, zt: torch.Tensor, t0: torch.Tens
     step is one shared level for the whole active batch (the network's fast path). Returns x_hat and
     the start levels used (B,) in float64. Same steps as ``denoise`` otherwise."""
     check_ids(zt, noise.V, "zt")
+    check_step(step)
     t0 = torch.as_tensor(t0, dtype=torch.float64).reshape(-1)
     if zt.dim() != 2 or len(t0) != len(zt):
         raise ValueError(f"zt must be (B, L) with one level per row, got {tuple(zt.shape)} and {tuple(t0.shape)}")
@@ -126,8 +131,8 @@ def denoise_from_levels(model: torch.nn.Module, zt: torch.Tensor, t0: torch.Tens
             for i in range(0, active, chunk):
                 part = z[i:min(i + chunk, active)]
                 logits = model(part, torch.full((len(part),), t, device=device))
-                probs = noise.posterior(torch.softmax(logits, dim=-1, dtype=torch.float64), part, t, s)
-                z[i:i + len(part)] = probs.argmax(-1) if greedy else _categorical(probs, generator)
+                z[i:i + len(part)] = reverse_step(noise, logits, part, t, s, step=step, greedy=greedy,
+                                                  generator=generator)
         x_hat = torch.cat([model(z[i:i + chunk], torch.full((len(z[i:i + chunk]),), float(grid[-1]),
                                                              device=device)).argmax(-1)
                            for i in range(0, len(z), chunk)] or [z])
@@ -139,7 +144,7 @@ def denoise_from_levels(model: torch.nn.Module, zt: torch.Tensor, t0: torch.Tens
 
 
 def _walk(model, zt: torch.Tensor, times: torch.Tensor, noise: UniformNoise, greedy: bool,
-          generator: torch.Generator | None, return_trajectory: bool) -> Trajectory:
+          generator: torch.Generator | None, return_trajectory: bool, step: str) -> Trajectory:
     """``denoise`` for one chunk: every step of the grid on the whole of zt (B, L)."""
     device = next(model.parameters()).device
     z = zt.to(device)
@@ -150,12 +155,7 @@ def _walk(model, zt: torch.Tensor, times: torch.Tensor, noise: UniformNoise, gre
         logits = model(z, torch.full((B,), t, device=device))          # (B, L, V)
         if return_trajectory:
             entropies.append(entropy_nats(logits).cpu())
-        x_theta = torch.softmax(logits, dim=-1, dtype=torch.float64)
-        probs = noise.posterior(x_theta, z, t, s)                        # (B, L, V) float64
-        if greedy:
-            z = probs.argmax(-1)
-        else:
-            z = _categorical(probs, generator)
+        z = reverse_step(noise, logits, z, t, s, step=step, greedy=greedy, generator=generator)
         if return_trajectory:
             tokens.append(z.cpu())
     logits = model(z, torch.full((B,), float(times[-1]), device=device))
@@ -168,22 +168,13 @@ def _walk(model, zt: torch.Tensor, times: torch.Tensor, noise: UniformNoise, gre
                       entropy=torch.stack(entropies) if return_trajectory else None)
 
 
-def _categorical(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """One draw per row of probs (..., V) by inverting the float64 CDF with a uniform variate."""
-    cdf = probs.cumsum(-1)
-    u = torch.rand(probs.shape[:-1] + (1,), generator=generator, dtype=torch.float64,
-                   device=generator.device if generator is not None else probs.device)
-    u = u.to(probs.device) * cdf[..., -1:]
-    return torch.searchsorted(cdf, u).squeeze(-1).clamp_(max=probs.shape[-1] - 1)
-
-
 def generate(model: torch.nn.Module, n: int, noise: UniformNoise, seq_len: int, *,
              generator: torch.Generator | None = None, greedy: bool = False,
-             steps_per_unit: int = STEPS_PER_UNIT) -> torch.Tensor:
+             steps_per_unit: int = STEPS_PER_UNIT, step: str = DEFAULT_STEP) -> torch.Tensor:
     """Generation from scratch: denoise from t0 = 1 starting at uniform random tokens. Returns (n, L)."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"the number of samples must be a non-negative integer, got {n!r}")
     z1 = torch.randint(0, noise.V, (n, seq_len), generator=generator,
                        device=generator.device if generator is not None else "cpu")
     return denoise(model, z1, 1.0, noise, greedy=greedy, steps_per_unit=steps_per_unit,
-                   generator=generator).x_hat
+                   generator=generator, step=step).x_hat

@@ -21,6 +21,9 @@ class Summary:
     entropy: list = field(default_factory=list)           # one dict per split × t
     entropy_gap: dict = field(default_factory=dict)       # "t" -> nats
     generations: dict = field(default_factory=dict)       # category -> share
+    plugin_generations: dict = field(default_factory=dict)  # category -> share, with the paper's plug-in step
+    plugin_levels: list = field(default_factory=list)     # like ``levels``, plug-in step, t = 0.25
+    fluency: dict = field(default_factory=dict)           # split -> {bigram, trigram: seen share, ...}
     basin_radius: dict = field(default_factory=dict)      # split -> mean level radius (recovery levels)
     fixed_fraction: dict = field(default_factory=dict)    # split -> share of fixed points
     level_radius: dict = field(default_factory=dict)      # split -> mean radius on the fine level grid
@@ -52,8 +55,15 @@ class Summary:
         except (OSError, ValueError) as e:
             raise ValueError(f"no readable measurements in {p.parent} ({e}); run `python -m engine measure`") from None
 
+    @property
+    def step(self) -> str:
+        """The reverse step the main tables were measured with; summaries written before the exact
+        step existed were all measured with the plug-in step."""
+        return str(self.measure_config.get("step", "plugin"))
+
     def level(self, split: str, t: float, rows: str = "levels") -> dict | None:
-        """The row of ``rows`` (levels, ideal_memorizer, ideal_generalizer, entropy) at split and level t."""
+        """The row of ``rows`` (levels, plugin_levels, ideal_memorizer, ideal_generalizer, entropy) at split
+        and level t."""
         for r in getattr(self, rows):
             if r.get("split") == split and math.isclose(float(r.get("t", math.nan)), t, rel_tol=1e-6, abs_tol=1e-9):
                 return r

@@ -187,12 +187,12 @@ class _Driver:
 
     def _measure_or_index(self, e: _Entry, b, first: bool = True) -> None:
         """Queue the measurement of what ``e`` lacks (``first`` in line), or file it in the index."""
-        todo = [m for m in missing(e.path, b) if e.plan.projection or m != "projection"]
-        if not todo:  # resumes per table: only what is missing is measured
+        todo = [m for m in missing(e.path, b, cfg=e.plan.measure_cfg) if e.plan.projection or m != "projection"]
+        if not todo:  # resumes per table: only what is missing or measured with another config is measured
             update_index(self.root, e.plan.corpus.name, e.n, e.path, seed=b.seed)
             self._stage(e, "done")
             return
-        existing = load_tables(e.path)
+        existing = {k: v for k, v in load_tables(e.path).items() if k not in todo}
         task = Task(e.label("measure"), JOBS["measure"], (b, existing, e.plan.measure_cfg, todo),
                     self.backend.resources(False, memory_estimate(e.plan.model_cfg, e.plan.train_cfg)),
                     key=("measure", e))
@@ -302,7 +302,7 @@ def measure_entry(path: str | os.PathLike, cfg: MeasureConfig, only=None, *,
     missing); the other tables already there are kept, and summary.json is rebuilt from all of them.
     None: every measurement that applies."""
     b = checkpoint.load(path)
-    existing = load_tables(path) if only is not None else {}
+    existing = {k: v for k, v in load_tables(path).items() if k not in only} if only is not None else {}
     ev = evaluate(b, cfg, oracle_for(b.corpus, b.tokenizer), only=only, tables=existing, progress=progress)
     save_evaluation(ev, path, names=[n for n in ev.tables if n not in existing])
     return ev

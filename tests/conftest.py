@@ -76,9 +76,20 @@ def bayes_posterior(prior_x: np.ndarray, zt: int, t: float, s: float, V: int, ep
     return joint / joint.sum()
 
 
+def mixture_posterior(x_theta: np.ndarray, zt: int, t: float, s: float, V: int, eps: float = 1e-3) -> np.ndarray:
+    """The exact step's reference: sum_v x_theta(v) · q(z_s | z_t, x = e_v), each term by Bayes' rule
+    on explicit matrices (``bayes_posterior`` with a one-hot prior). Returns (V,) in float64."""
+    return sum(x_theta[v] * bayes_posterior(np.eye(V)[v], zt, t, s, V, eps) for v in range(V))
+
+
 @pytest.fixture
 def bayes():
     return bayes_posterior
+
+
+@pytest.fixture
+def mixture():
+    return mixture_posterior
 
 
 def binomial_within(count: int, n: int, p: float) -> bool:

@@ -145,8 +145,10 @@ def test_stochastic_seeding(tiny_model):
     assert not torch.equal(run(5), run(6))
 
 
-def test_one_stochastic_step_samples_the_posterior(fixed_logits, bayes, binomial_ok):
-    """One step t0 = 0.6 -> s = 0.3 with fixed, known x_theta: frequencies match Bayes' rule."""
+@pytest.mark.parametrize("step", ["exact", "plugin"])
+def test_one_stochastic_step_samples_the_posterior(step, fixed_logits, bayes, mixture, binomial_ok):
+    """One step t0 = 0.6 -> s = 0.3 with fixed, known x_theta: frequencies match the step's reference,
+    the mixture of one-hot posteriors (exact) or Bayes' rule with x_theta as the prior (plug-in)."""
     V, L, B = 4, 4, 40000
     t0, s = 0.6, 0.3
     noise = UniformNoise(V)
@@ -154,14 +156,14 @@ def test_one_stochastic_step_samples_the_posterior(fixed_logits, bayes, binomial
     model = fixed_logits(logits)
     zt = torch.tensor([0, 1, 2, 3]).expand(B, L)
     traj = denoise(model, zt, t0, noise, steps_per_unit=1, t_min=s, return_trajectory=True,
-                   generator=torch.Generator().manual_seed(7))
+                   generator=torch.Generator().manual_seed(7), step=step)
     assert traj.tokens.shape == (3, B, L)
     x_theta = torch.softmax(logits.double(), -1).numpy()
     for i in range(L):
-        p = bayes(x_theta[i], i, t0, s, V)
+        p = (mixture if step == "exact" else bayes)(x_theta[i], i, t0, s, V)
         drawn = traj.tokens[1, :, i]
         for v in range(V):
             assert binomial_ok(int((drawn == v).sum()), B, p[v]), (i, v, p[v])
         greedy = denoise(model, zt[:1], t0, noise, greedy=True, steps_per_unit=1, t_min=s,
-                         return_trajectory=True)
+                         return_trajectory=True, step=step)
         assert int(greedy.tokens[1, 0, i]) == int(np.argmax(p))
