@@ -27,17 +27,21 @@ the clean token. Two steps are built from it:
   biased: driven by the ideal generalizer it writes about a fifth ungrammatical sentences.
 
 Greedy dynamics take the argmax of the same distribution. Everything is float64: low-precision
-sampling biases discrete samplers.
+sampling biases discrete samplers. The module imports torch only when a step is taken, so the app's
+torch-free pages can name the steps (``STEPS``, ``STEP_LABELS``).
 """
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
-from .noise import UniformNoise
+if TYPE_CHECKING:
+    import torch
+
+    from .noise import UniformNoise
 
 STEPS = ("exact", "plugin")
 DEFAULT_STEP = "exact"
-STEP_LABELS = {"exact": "exact step", "plugin": "plug-in step (the paper's code)"}
+STEP_LABELS = {"exact": "exact step", "plugin": "plug-in step (the paper's sampler)"}
 
 
 def check_step(step: str) -> str:
@@ -52,6 +56,8 @@ def reverse_probs(noise: UniformNoise, x_theta: torch.Tensor, zt: torch.Tensor, 
     """p_theta(z_s | z_t) as probabilities (B, L, V) in float64, for 0 <= s < t <= 1.
 
     x_theta: per-position distributions over the clean token (B, L, V); zt: LongTensor (B, L)."""
+    import torch
+
     if check_step(step) == "plugin":
         return noise.posterior(x_theta, zt, t, s)
     if not 0.0 <= s < t <= 1.0:
@@ -71,6 +77,8 @@ def reverse_probs(noise: UniformNoise, x_theta: torch.Tensor, zt: torch.Tensor, 
 
 def categorical(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """One draw per row of probs (..., V) by inverting the float64 CDF with one uniform variate per row."""
+    import torch
+
     cdf = probs.cumsum(-1)
     u = torch.rand(probs.shape[:-1] + (1,), generator=generator, dtype=torch.float64,
                    device=generator.device if generator is not None else probs.device)
@@ -83,5 +91,7 @@ def reverse_step(noise: UniformNoise, logits: torch.Tensor, zt: torch.Tensor, t:
                  generator: torch.Generator | None = None) -> torch.Tensor:
     """z_s (B, L) from z_t (B, L) and the denoiser's logits (B, L, V) at level t: a draw from
     p_theta(z_s | z_t) (``reverse_probs``), or its argmax when ``greedy``."""
+    import torch
+
     probs = reverse_probs(noise, torch.softmax(logits, dim=-1, dtype=torch.float64), zt, t, s, step)
     return probs.argmax(-1) if greedy else categorical(probs, generator)

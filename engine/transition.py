@@ -7,7 +7,9 @@
 * ``transition_n``   — N*, where the train and test curves meet after having been apart;
 * ``with_transitions`` — the results table with N* in it (columns ``n_star_recovery_rate`` and
   ``n_star_exact_match``, one value per corpus × level), as ``engine.zoo.results_table`` returns it;
-* ``entropy_by_n``, ``entropy_levels`` — the mean conditional entropy against N.
+* ``entropy_by_n``, ``entropy_levels`` — the mean conditional entropy against N;
+* ``for_step``       — the results as measured with the paper's plug-in step (where it was);
+* ``generations_by_n``, ``fluency_by_n`` — what the models write from noise against N, both steps.
 
 Intervals: summaries written since the registry carry the 95 % interval of the mean recovery
 (normal, over the trials that corrupted a content position) and the Wilson interval of exact match.
@@ -184,3 +186,56 @@ def entropy_levels(results: pd.DataFrame) -> list[float]:
     """The levels t (clean input excluded) at which the network's entropy of train sequences was measured."""
     e = entropy_by_n(results)
     return sorted(float(t) for t in e.loc[(e["split"] == "train") & (e["t"] >= CLEAN_T), "t"].unique())
+
+
+def generations_by_n(results: pd.DataFrame) -> pd.DataFrame:
+    """What the models write from pure noise against N, with both reverse steps: one row per N × step
+    ('exact' or 'plugin') × category with its share of the generations (``fraction``). The main
+    tables' step is the results' ``step`` column; ``plugin_gen_*`` columns are the paper's plug-in
+    step. Empty when nothing was generated."""
+    gen = results[results["split"].eq("generated")] if "split" in results else results.iloc[:0]
+    gen = gen.drop_duplicates("n").sort_values("n")
+    rows = []
+    for _, r in gen.iterrows():
+        main = r["step"] if isinstance(r.get("step"), str) else "plugin"   # older summaries: plug-in
+        for col, value in r.items():
+            if pd.isna(value) or not isinstance(col, str):
+                continue
+            if col.startswith("plugin_gen_") and main != "plugin":
+                rows.append({"n": int(r["n"]), "step": "plugin", "category": col[len("plugin_gen_"):],
+                             "fraction": float(value)})
+            elif col.startswith("gen_"):
+                rows.append({"n": int(r["n"]), "step": main, "category": col[len("gen_"):], "fraction": float(value)})
+    return pd.DataFrame(rows, columns=["n", "step", "category", "fraction"])
+
+
+def fluency_by_n(results: pd.DataFrame, order: str = "trigram") -> pd.DataFrame:
+    """The share of generated word n-grams (``order``: bigram or trigram) seen in the training pool
+    against N: columns n, exact, plugin and test (the ceiling: held-out test sentences)."""
+    gen = results[results["split"].eq("generated")] if "split" in results else results.iloc[:0]
+    gen = gen.drop_duplicates("n").sort_values("n")
+    cols = {"exact": f"{order}_seen", "plugin": f"{order}_seen_plugin", "test": f"{order}_seen_test"}
+    out = pd.DataFrame({"n": gen["n"].astype(int).to_numpy()})
+    for name, col in cols.items():
+        out[name] = gen[col].to_numpy(dtype=float) if col in gen else np.nan
+    return out.dropna(subset=["exact", "plugin", "test"], how="all").reset_index(drop=True)
+
+
+def for_step(results: pd.DataFrame, step: str) -> pd.DataFrame:
+    """The results with the recovery columns of the reverse ``step``: unchanged when the tables were
+    measured with it; for the paper's plug-in step beside exact tables, the train and test rows of
+    the levels where it was measured (``plugin_*`` columns: t = 0.25) with those values in place of
+    the exact step's, N* recomputed, and the other rows (entropy, generations) kept."""
+    main = results["step"].dropna() if "step" in results else pd.Series(dtype=object)
+    if step != "plugin" or main.empty or (main == "plugin").all() or "plugin_recovery_rate" not in results:
+        return results
+    scored = results["split"].isin(["train", "test"]) & results["recovery_rate"].notna()
+    keep = scored & results["plugin_recovery_rate"].notna()
+    swapped = results[keep].copy()
+    for col in [c for c in results.columns if c.startswith("plugin_") and not c.startswith("plugin_gen_")]:
+        swapped[col[len("plugin_"):]] = swapped[col]
+    swapped["step"] = "plugin"
+    ideal = [c for c in swapped.columns if c.startswith(("memorizer_", "generalizer_"))]
+    swapped[ideal] = np.nan    # the ideal denoisers were measured with the exact step only
+    out = pd.concat([swapped, results[~scored]], ignore_index=True)
+    return with_transitions(out.drop(columns=[c for c in out.columns if c.startswith("n_star_")]))

@@ -9,7 +9,6 @@ An index entry without "seed" (written before seeds, or by the What-if page) has
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic
+from . import atomic, outputs
 from .summary import Summary
 from .transition import with_transitions
 
@@ -76,8 +75,7 @@ def update_index(root: Path, corpus_name: str, n: int, path: Path, seed: int | N
     writes no seed (read as 0). A lock file serialises sweeps sharing one directory."""
     root = Path(root)
     rel = Path(path).relative_to(root).as_posix()
-    with open(root / ".index.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with outputs.lock_file(root / ".index.lock"):  # never follows a link; refuses a file not ours
         entries = [e for e in _entries(root) if e["path"] != rel and
                    (e["corpus"], e["n"], e.get("seed", 0)) != (corpus_name, n, seed or 0)]
         entries.append({"corpus": corpus_name, "n": n, **({} if seed is None else {"seed": seed}), "path": rel})
@@ -90,8 +88,9 @@ def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd
     seed of the index; ``seed_summary`` gives the mean and spread across seeds): recovery and
     exact match with their 95 % intervals, unstable rate, mean content entropy where measured at that
     level, the ideal memorizer's and (grammar) ideal generalizer's recovery, exact match and entropy at
-    that level, the level radius, the basin-size quartiles and the fixed-point fraction; split
-    'generated' rows carry the novelty fractions. The transition N* of the corpus at each level is
+    that level, the level radius, the basin-size quartiles and the fixed-point fraction, the step the
+    tables were measured with and the plug-in step's recovery and exact match where measured (t = 0.25);
+    split 'generated' rows carry the novelty fractions and fluency of both steps (``_generated_columns``). The transition N* of the corpus at each level is
     stored beside them (``engine.transition.with_transitions``: ``n_star_recovery_rate``,
     ``n_star_exact_match``)."""
     rows = []
@@ -105,7 +104,9 @@ def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd
         for r in s.levels:
             split, t = r["split"], r["t"]
             size = s.basin_size.get(split, {})
+            plugin = s.level(split, t, "plugin_levels") or {}
             row = {"corpus": e["corpus"], "n": e["n"], "seed": e["seed"], **r, "entropy": ent.get((split, round(t, 6))),
+                   "step": s.step, **{f"plugin_{k}": v for k, v in plugin.items() if k not in ("split", "t")},
                    "basin_radius": s.basin_radius.get(split), "fixed_fraction": s.fixed_fraction.get(split),
                    "level_radius": s.level_radius.get(split), "size_median": size.get("median"),
                    "size_q1": size.get("q1"), "size_q3": size.get("q3")}
@@ -117,8 +118,22 @@ def results_table(root: str | os.PathLike, corpus_name: str | None = None) -> pd
         for (split, t), h in ent.items():
             if split == "generated" or t < CLEAN_T:
                 rows.append({"corpus": e["corpus"], "n": e["n"], "seed": e["seed"], "split": split, "t": t, "entropy": h,
-                             **({f"gen_{k}": v for k, v in s.generations.items()} if split == "generated" else {})})
+                             **(_generated_columns(s) if split == "generated" else {})})
     return with_transitions(pd.DataFrame(rows))
+
+
+def _generated_columns(s: Summary) -> dict:
+    """The 'generated' row's columns: the step of the main tables, the novelty fractions with it
+    (``gen_*``) and with the paper's plug-in step (``plugin_gen_*``), and the share of word bigrams and
+    trigrams seen in the training pool, of generations (``*_seen``, ``*_seen_plugin``) and of test
+    sentences (``*_seen_test``: the ceiling)."""
+    out = {"step": s.step, **{f"gen_{k}": v for k, v in s.generations.items()},
+           **{f"plugin_gen_{k}": v for k, v in s.plugin_generations.items()}}
+    for split, suffix in (("generated", ""), ("generated_plugin", "_plugin"), ("test", "_test")):
+        for order in ("bigram", "trigram"):
+            if order in s.fluency.get(split, {}):
+                out[f"{order}_seen{suffix}"] = s.fluency[split][order]
+    return out
 
 
 SEED_KEYS = ["corpus", "n", "split", "t"]

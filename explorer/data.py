@@ -197,14 +197,24 @@ def tokens(path: str, split: str) -> list[list[str]]:
     return [b.tokenizer.tokens(r) for r in ids(path, split)]
 
 
-def _generation_files(path: str, seed: int, count: int) -> list:
+def generations(path: str, step: str) -> pd.DataFrame | None:
+    """The stored generations of a checkpoint taken with the reverse ``step``: the ``generations``
+    table when its tables were measured with that step, ``plugin_generations`` for the paper's plug-in
+    step beside exact ones; None when none was measured with it."""
+    measured = summary(path).get("measure_config", {}).get("step", "plugin")   # older tables: plug-in
+    name = "generations" if step == measured else ("plugin_generations" if step == "plugin" else None)
+    return tables(path).get(name) if name else None
+
+
+def _generation_files(path: str, seed: int, count: int, step: str = "exact") -> list:
     return model_files(path) + [Path(path) / "measure" / "summary.json"]
 
 
 @by_mtime(_generation_files, st.cache_data(show_spinner=False, max_entries=32))
-def live_generations(path: str, seed: int, count: int) -> pd.DataFrame:
-    """``count`` fresh samples from the model at ``path`` with generator seed ``seed``, labelled like the
-    stored generations (d1, d2, twin, category, text), on the measurements' generation grid."""
+def live_generations(path: str, seed: int, count: int, step: str = "exact") -> pd.DataFrame:
+    """``count`` fresh samples from the model at ``path`` with generator seed ``seed`` and the reverse
+    ``step``, labelled like the stored generations (d1, d2, twin, category, text), on the measurements'
+    generation grid."""
     import torch
 
     from engine.corpus import oracle_for
@@ -219,5 +229,5 @@ def live_generations(path: str, seed: int, count: int) -> pd.DataFrame:
         steps = None
     gen = torch.Generator().manual_seed(int(seed))
     samples = generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen,
-                       steps_per_unit=int(steps or MeasureConfig().gen_steps_per_unit))
+                       steps_per_unit=int(steps or MeasureConfig().gen_steps_per_unit), step=step)
     return novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)

@@ -9,6 +9,7 @@ import math
 import streamlit as st
 
 from engine import outcome as oc
+from engine.step import STEP_LABELS
 
 from . import data, partners, state, widgets
 from . import trajectory as tj
@@ -57,25 +58,30 @@ def choose_x0(entry: widgets.Entry, b) -> list[int]:
     return (b.train_ids if source == "train" else b.test_ids)[int(example)].tolist()
 
 
-def choose_partner(entry: widgets.Entry, b) -> tuple[str, str, str | None] | None:
-    """The second model of side by side as (label, checkpoint path, ideal reference or None), or None
-    (with an error) when it cannot start from the same corrupted sequence."""
-    cands = partners.candidates(entry)
+def choose_partner(entry: widgets.Entry, b, step: str) -> tuple[str, str, str | None, str] | None:
+    """The second run of side by side as (label, checkpoint path, ideal reference or None, its reverse
+    step), or None (with an error) when it cannot start from the same corrupted sequence. ``step`` is
+    the first run's step."""
+    cands = partners.candidates(entry, step)
     labels = dict(zip(cands["key"], cands["label"]))
     pick = st.selectbox("Second model", list(labels), format_func=labels.get,
-                        help="Another model, or an exact ideal denoiser: the ideal memorizer knows only these N "
-                             "training sentences, the ideal generalizer the whole language.",
+                        help="The same model with the other reverse step, another model, or an exact ideal "
+                             "denoiser: the ideal memorizer knows only these N training sentences, the ideal "
+                             "generalizer the whole language.",
                         **state.bind("dn_partner", options=list(labels), default=partners.default_choice(entry, cands)))
+    other_step = partners.step_of(pick)
+    if other_step is not None:
+        return f"N = {b.n:,}, {STEP_LABELS[other_step]}", entry.path, None, other_step
     reference = partners.reference_of(pick)
     if reference is not None:
         label = partners.IDEAL_LABELS[reference] + (f", N = {b.n:,}" if reference == "memorizer" else "")
-        return label, entry.path, reference
+        return label, entry.path, reference, step
     other = widgets.guard(data.bundle, pick)
     if not tj.same_vocabulary(b.tokenizer, other.tokenizer) or other.config.seq_len != b.config.seq_len:
         st.error(f"{labels[pick]} has a different vocabulary or sequence length than {widgets.entry_label(entry)}: "
                  "they cannot start from the same corrupted sequence. Choose a model trained on the same corpus.")
         return None
-    return f"N = {other.n:,}", pick, None
+    return f"N = {other.n:,}", pick, None, step
 
 
 def verdict(out: oc.Outcome) -> str:
@@ -111,7 +117,7 @@ def show_outcome(path: str, r: tj.Run, container=None) -> oc.Outcome:
     return out
 
 
-def find_seed(a: tuple[str, str | None], b: tuple[str, str | None], x0: list[int], t: float, greedy: bool) -> None:
+def find_seed(a: partners.Spec, b: partners.Spec, x0: list[int], t: float, greedy: bool) -> None:
     """The 'find a seed where they differ' button: searches the next ``dn_search`` seeds after the
     shared one and makes the first on which the two models end differently the shared seed."""
     found = st.session_state.pop("dn_found", None)

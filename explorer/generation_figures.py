@@ -1,9 +1,11 @@
-"""The Generate page's figure and table: what a model writes from pure noise, by novelty category
-(memorized, novel-valid, spurious; novel where the corpus has no grammar)."""
+"""What models write from pure noise, by novelty category (memorized, novel-valid, spurious; novel
+where the corpus has no grammar): one model's bar chart and table, the categories against N for both
+reverse steps, and the fluency of generations against N."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from .figures import CATEGORY_COLORS
 
@@ -35,3 +37,53 @@ def generation_table(generations: pd.DataFrame, train_sentences: list[str]) -> p
     return pd.DataFrame({"sentence": text, "category": generations["category"].to_numpy(),
                          "d1": generations["d1"].to_numpy(), "d2": generations["d2"].to_numpy(),
                          "nearest training sentence": twin})
+
+
+STEP_TITLES = {"exact": "exact step", "plugin": "the paper's sampler (plug-in step)"}
+
+
+def categories_by_n_figure(shares: pd.DataFrame, selected_n: int | None = None) -> go.Figure:
+    """The paper's headline figure: stacked shares of memorized / novel-valid / spurious (or novel)
+    generations against N, one panel per reverse step (``engine.transition.generations_by_n``)."""
+    steps = [s for s in ("exact", "plugin") if s in set(shares["step"])]
+    fig = make_subplots(rows=1, cols=max(1, len(steps)), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[STEP_TITLES[s] for s in steps])
+    labels = {n: f"{n:,}" + (" ◀" if n == selected_n else "") for n in sorted(set(shares["n"]))}
+    order = [c for c in CATEGORY_COLORS if c in set(shares["category"])]
+    order += sorted(set(shares["category"]) - set(order))
+    for col, step in enumerate(steps, start=1):
+        part = shares[shares["step"] == step]
+        for category in order:
+            rows = part[part["category"] == category].sort_values("n")
+            fig.add_trace(go.Bar(x=[labels[n] for n in rows["n"]], y=rows["fraction"], name=category,
+                                 marker_color=CATEGORY_COLORS.get(category, "gray"), legendgroup=category,
+                                 showlegend=col == 1,
+                                 hovertemplate=f"N = %{{x}}<br>{category}: %{{y:.2f}}<extra>{STEP_TITLES[step]}</extra>"),
+                          row=1, col=col)
+        fig.update_xaxes(title_text="training-set size N", type="category",
+                         categoryorder="array", categoryarray=list(labels.values()), row=1, col=col)
+    fig.update_layout(barmode="stack", title="What the models write from pure noise, against N",
+                      yaxis=dict(title="share of generations", range=[0, 1]),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0), margin=dict(t=90, b=10))
+    return fig
+
+
+def fluency_figure(fluency: pd.DataFrame, order: str = "trigram", selected_n: int | None = None) -> go.Figure:
+    """Share of generated word n-grams seen in the training pool against N, for both steps, with the
+    held-out test sentences' share as the ceiling (``engine.transition.fluency_by_n``)."""
+    fig = go.Figure()
+    styles = {"exact": ("generated, exact step", CATEGORY_COLORS["novel-valid"], "solid"),
+              "plugin": ("generated, the paper's plug-in step", CATEGORY_COLORS["spurious"], "dot"),
+              "test": ("held-out test sentences (ceiling)", "#555555", "dash")}
+    for column, (name, color, dash) in styles.items():
+        if column in fluency and fluency[column].notna().any():
+            fig.add_trace(go.Scatter(x=fluency["n"], y=fluency[column], name=name, mode="lines+markers",
+                                     line=dict(color=color, dash=dash),
+                                     hovertemplate=f"N = %{{x:,}}: %{{y:.2f}}<extra>{name}</extra>"))
+    if selected_n is not None:
+        fig.add_vline(x=selected_n, line=dict(color="#888888", width=1, dash="dot"))
+    fig.update_layout(title=f"Fluency: generated word {order}s seen in the corpus",
+                      xaxis=dict(title="training-set size N", type="log"),
+                      yaxis=dict(title=f"share of word {order}s seen", range=[0, 1.02]),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=90, b=10))
+    return fig

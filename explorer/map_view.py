@@ -36,13 +36,14 @@ def _files(path: str, *_) -> list:
 
 
 @data.by_mtime(_files, st.cache_data(show_spinner="Placing the trajectory on the map...", max_entries=32))
-def trajectory_path(path: str, x0: tuple[int, ...], t: float, seed: int, greedy: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def trajectory_path(path: str, x0: tuple[int, ...], t: float, seed: int, greedy: bool,
+                    step: str = "exact") -> tuple[pd.DataFrame, pd.DataFrame]:
     """The denoising run of (x0, t, seed) placed on the token projection: one row per distinct state
     (step, t, x, y, text, nearest, distance), and the training sentences it passes near (x, y, example,
     distance, label = the sentence: the nearest projected training sentence of some state, in the order
     the path meets them, with its closest distance)."""
     proj = data.tables(path)["projection"]
-    r = partners.denoise_run(path, list(x0), t, seed, greedy)
+    r = partners.denoise_run(path, list(x0), t, seed, greedy, step=step)
     keep = [0] + [k for k in range(1, len(r.tokens)) if not np.array_equal(r.tokens[k], r.tokens[k - 1])]
     if keep[-1] != len(r.tokens) - 1:
         keep.append(len(r.tokens) - 1)
@@ -164,10 +165,10 @@ def _path(entry: widgets.Entry, fig, split: str, example: int) -> None:
         x0, name = pool[min(example, len(pool) - 1)].tolist(), f"{split} #{example}"
     mode = state.kept("dn_mode")
     steps, near = trajectory_path(entry.path, tuple(int(i) for i in x0), float(state.get("t")), int(state.get("seed")),
-                                  mode == "greedy")
+                                  mode == "greedy", state.get("step"))
     mf.add_path(fig, steps, near.assign(label=[f"#{e}" for e in near["example"]]), zoom=state.kept("em_zoom"))
     st.markdown(f"**Path of {name}**, corrupted at t = {state.get('t'):g} with seed {state.get('seed')} "
-                f"({mode} steps; all set on Denoise): {len(steps)} distinct states from the corrupted seed (open star) "
+                f"({mode} steps, {state.get('step')} sampler; all set on Denoise): {len(steps)} distinct states from the corrupted seed (open star) "
                 "to x̂ (filled star). Training sentences it passes near:")
     st.dataframe(near[["example", "distance", "label"]].rename(
         columns={"example": "train #", "distance": "closest (positions differ)", "label": "sentence"}), hide_index=True)

@@ -13,7 +13,8 @@ Streamlit (1.67) clears the query string whenever the page changes (sidebar navi
 the first run: session state is, and ``sync_url`` rewrites the URL from it on every run (the entry
 script calls it with the current page's url path before running the page). A link therefore looks
 like ``/basins?corpus=grammar&n=64&split=train&example=3&t=0.25&seed=0&page=basins`` (plus
-``&present=1`` in presenter mode and ``&text=...`` while Denoise runs a typed sentence).
+``&present=1`` in presenter mode, ``&text=...`` while Denoise runs a typed sentence and
+``&step=plugin`` while the paper's plug-in sampler is chosen instead of the exact step).
 
 Widgets: Streamlit forgets the value of a widget that a run did not draw, so a page switch resets
 every widget of the page left. ``bind(key, ...)`` is the one mechanism that keeps them: it writes the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine import corpora
+from engine.step import DEFAULT_STEP, STEPS
 
 KEYS = {"corpus": str, "n": int, "split": str, "example": int, "t": float, "seed": int}
 DEFAULTS = {"corpus": "grammar", "n": 0, "split": "train", "example": 0, "t": 0.25, "seed": 0}
@@ -47,8 +49,8 @@ def _flag(raw: str) -> bool:
 
 # View settings: in the URL only when not at their default (present=1, text=...); text None = Denoise
 # is not running a typed sentence, "" = it is, but nothing is typed yet.
-VIEW = {"present": _flag, "text": str}
-VIEW_DEFAULTS = {"present": False, "text": None}
+VIEW = {"present": _flag, "text": str, "step": str}
+VIEW_DEFAULTS = {"present": False, "text": None, "step": DEFAULT_STEP}
 # What a value from a link must be once cast with KEYS / VIEW: a test, and the words for the note when it fails.
 RULES = {
     "corpus": (lambda v: 0 < len(v) <= 256 and v.isprintable(), "a corpus name of at most 256 characters"),
@@ -59,9 +61,11 @@ RULES = {
     "seed": (lambda v: 0 <= v <= MAX_INT, f"a seed, a whole number up to {MAX_INT:,}"),
     "present": (lambda v: True, "1 (on) or 0 (off)"),
     "text": (lambda v: len(v) <= MAX_TEXT, f"a sentence of at most {MAX_TEXT} characters"),
+    "step": (lambda v: v in STEPS, " or ".join(f"'{s}'" for s in STEPS)),
 }
 FALLBACKS = {key: f"{key} = {value}" for key, value in DEFAULTS.items()} | {
-    "n": "the smallest N", "present": "presenter mode off", "text": "no typed sentence"}
+    "n": "the smallest N", "present": "presenter mode off", "text": "no typed sentence",
+    "step": f"the {DEFAULT_STEP} step"}
 
 # Page-private widget values kept across pages by ``bind``, with their defaults.
 PRIVATE = {
@@ -87,7 +91,7 @@ PRIVATE = {
 SESSION = {
     "dn_typed": "the last sentence typed on Denoise, restored when 'my own sentence' is chosen again",
     "dn_found": "the result of the last 'find a seed where they differ' search",
-    "live_generation": "(path, seed, count) of the fresh samples shown on Generate",
+    "live_generation": "(path, seed, count, step) of the fresh samples shown on Generate",
     "em_resets": "how many empty selections the Entropy map's projection has cleared (part of its chart key)",
     "em_empty": "set when an empty selection was cleared: the Entropy map says so once",
     "em_picked": "(split, example, shared split, shared example): a generated point clicked on the Entropy map",
@@ -104,9 +108,10 @@ ELEMENTS = frozenset({
     "transition_chart", "entropy_chart", "dn_grid", "dn_entropy", "dn_find", "dn_source", "dn_text", "dn_example",
     "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
     "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",
-    "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "gen_seed", "gen_sample",
+    "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "categories_by_n",
+    "fluency_by_n", "gen_seed", "gen_sample",
     "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_transition", "wi_show", "wi_measure_run",
-    "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "dl_csv", "dl_html"})
+    "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "w_step", "dl_csv", "dl_html"})
 _KEPT = "kept_"   # prefix of the store of PRIVATE values in session state
 
 
@@ -198,6 +203,8 @@ def update(**values) -> None:
                 st.session_state["dn_typed"] = str(value)
         elif key == "present":
             st.session_state[_slot(key)] = bool(value)
+        elif key == "step":
+            st.session_state[_slot(key)] = str(value) if value in STEPS else DEFAULT_STEP
         else:
             raise KeyError(key)
     sync_url()
@@ -262,6 +269,8 @@ def params(page: str | None = None) -> dict[str, str]:
     text = get("text")
     if text is not None and len(text) <= MAX_TEXT:
         out["text"] = text
+    if get("step") != DEFAULT_STEP:
+        out["step"] = get("step")
     page = page or st.session_state.get("_page")
     if page:
         out["page"] = page

@@ -40,6 +40,11 @@ def nats(x: float, digits: int = 3) -> str:
     return f"{max(float(x), 0.0):.{digits}f} nats"
 
 
+def share(value) -> str:
+    """A share as a whole percentage, 'n/a' for a missing or NaN one."""
+    return "n/a" if value is None or value != value else f"{value:.0%}"
+
+
 def signed(x: float, digits: int = 3) -> str:
     """A difference with its sign, where a value that rounds to zero is written '0.000', not '-0.000'."""
     if x is None or not math.isfinite(float(x)):

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from engine.noise import UniformNoise
-from engine.sample import STEPS_PER_UNIT, _categorical, denoise, time_grid
+from engine.sample import STEPS_PER_UNIT, denoise, time_grid
+from engine.step import DEFAULT_STEP, categorical, reverse_probs
 from engine.tokenizer import SPECIALS, WordTokenizer, content_mask, split_words
 
 CORRECT, WRONG, FIXED, BROKEN = 0, 1, 2, 3
@@ -103,25 +104,26 @@ def next_corrupting_seed(x0, t: float, noise: UniformNoise, seed: int, tries: in
 
 
 def run(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, t: float, seed: int, *,
-        greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT) -> Run:
-    """Corrupt x0 (L,) at level t with ``seed`` and denoise it back, keeping the whole trajectory.
+        greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, step: str = DEFAULT_STEP) -> Run:
+    """Corrupt x0 (L,) at level t with ``seed`` and denoise it back with the reverse ``step``, keeping
+    the whole trajectory.
 
     The same (x0, t, seed) gives the same z_t for every model on the same vocabulary, so two models
     can be compared on the very same corrupted seed."""
     zt, gen = corrupt(x0, t, noise, seed)
     traj = denoise(model, zt[None], float(t), noise, greedy=greedy, steps_per_unit=steps_per_unit,
-                   generator=gen, return_trajectory=True)
+                   generator=gen, return_trajectory=True, step=step)
     return Run(x0=x0.numpy().copy(), tokens=traj.tokens[:, 0].numpy(), entropy=traj.entropy[:, 0].numpy(),
                times=traj.times.numpy())
 
 
 @torch.no_grad()
 def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, t: float, seeds, *,
-                 greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT) -> np.ndarray:
+                 greedy: bool = False, steps_per_unit: int = STEPS_PER_UNIT, step: str = DEFAULT_STEP) -> np.ndarray:
     """x̂ (len(seeds), L) of ``run(model, noise, x0, t, seed)`` for every seed, walked as one batch.
 
     Each row is corrupted by ``corrupt`` with its own seed and draws every later step from its own
-    generator with the sampler's own draw (``engine.sample._categorical`` on a (1, L, V) slice, as
+    generator with the sampler's own draw (``engine.step.categorical`` on a (1, L, V) slice, as
     the single run does), so row i is the x̂ of the single run with ``seeds[i]`` — up to rounding
     differences between a batched and a single forward pass, which can flip a near-tied draw: a
     caller that shows a seed checks it with ``run``."""
@@ -135,8 +137,8 @@ def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, 
     for k in range(len(times) - 1):
         tk, sk = float(times[k]), float(times[k + 1])
         logits = model(z, torch.full((B,), tk))                       # (B, L, V)
-        probs = noise.posterior(torch.softmax(logits, dim=-1, dtype=torch.float64), z, tk, sk)
-        z = probs.argmax(-1) if greedy else torch.cat([_categorical(probs[i:i + 1], g) for i, g in enumerate(gens)])
+        probs = reverse_probs(noise, torch.softmax(logits, dim=-1, dtype=torch.float64), z, tk, sk, step)
+        z = probs.argmax(-1) if greedy else torch.cat([categorical(probs[i:i + 1], g) for i, g in enumerate(gens)])
     return model(z, torch.full((B,), float(times[-1]))).argmax(-1).numpy()
 
 

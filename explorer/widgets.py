@@ -109,6 +109,19 @@ def sidebar() -> Entry:
     return Entry(corpus, n, path, str(data.zoo_root()))
 
 
+def step_select(container=None) -> str:
+    """The sampler: the reverse step every live denoising and generation takes, and whose stored
+    tables a page shows (``engine.step``: the exact step, or the paper's plug-in step), bound to the
+    shared view setting ``step`` (in the link as ``step=plugin``)."""
+    from engine.step import STEP_LABELS, STEPS
+
+    return (container or st.sidebar).radio(
+        "Sampler", list(STEPS), format_func=lambda s: STEP_LABELS[s].capitalize(), **state.bind("w_step", "step"),
+        help="How each reverse step turns the model's prediction x_θ into the next, less noisy sequence. "
+             "Exact: the mixture Σ_v x_θ(v) q(z_s | z_t, x = v). The paper's sampler: x_θ plugged into the "
+             "posterior formula, which is biased (its normaliser depends on x).")
+
+
 def bound_select(label: str, options: list, name: str, *, format_func=str, help: str | None = None,
                  key: str | None = None, container=None):
     """A selectbox whose value is the shared selection ``name`` (which must be one of ``options``)."""

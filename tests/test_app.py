@@ -54,11 +54,15 @@ def trace_names(at: AppTest) -> set[str]:
 def test_transition_page(app):
     at = ok(app())
     assert at.title[0].value == "From memorizing to generalizing"
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3
     expected = {"train recovery rate", "test recovery rate", "model · train", "model · test",
                 "ideal memorizer · train", "ideal generalizer · test"}
     assert expected <= trace_names(at)
-    assert len(at.get("download_button")) == 3  # two figures + the table
+    # the generation categories against N, one panel per sampler, from the zoo's two generation tables
+    spec = next(s for s in chart_specs(at) if "pure noise" in s["layout"]["title"]["text"])
+    panels = {tr.get("xaxis", "x") for tr in spec["data"]}
+    assert panels == {"x", "x2"} and {a["text"] for a in spec["layout"]["annotations"]} >= {"exact step"}
+    assert len(at.get("download_button")) == 4  # three figures + the table
     assert at.query_params["page"] == "transition" and at.query_params["n"] == "8"   # snapped to the zoo
     levels = at.sidebar.selectbox(key="w_t_transition").options   # the labels say what share changes
     assert any(o.startswith("t = 0.25 · ≈") and o.endswith("% changed") for o in levels)
@@ -166,8 +170,16 @@ def test_entropy_map_without_projection_offers_to_compute(app):
 def test_generate_page_and_live_samples(app):
     at = ok(app("generate", n=32))
     assert at.title[0].value == "Generations"
-    assert len(at.metric) == 2 and all("entropy gap" in m.label for m in at.metric)
+    labels = [m.label for m in at.metric]
+    assert labels[:2] == ["word bigrams seen in the corpus", "word trigrams seen in the corpus"]
+    assert len(labels) == 4 and all("entropy gap" in label for label in labels[2:])
     assert "nearest training sentence" in at.dataframe[0].value.columns
+    # the paper's sampler: its own stored generations (same noise), no entropy gap (measured on exact ones)
+    at.sidebar.radio(key="w_step").set_value("plugin").run()
+    ok(at)
+    assert at.query_params["step"] == "plugin"
+    assert [m.label for m in at.metric][:2] == labels[:2] and not any("entropy gap" in m.label for m in at.metric)
+    at.sidebar.radio(key="w_step").set_value("exact").run()
     at.number_input[0].set_value(7).run()
     assert at.query_params["seed"] == "7"
     at.button[0].click().run()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from engine import profiles, stats
 from engine.corpora import references_for
+from engine.step import STEP_LABELS
 from explorer import basin_figures as bf, data, figures, state, style, widgets
 
 BASIN_TABLES = ["basin_profile", "basin_size"]
@@ -18,6 +19,13 @@ widgets.caption(
     "share k/n at which p first drops below 1/2 (interpolated; 1 if it never does). Trials that corrupt "
     "nothing do not exist here: every trial changes exactly k positions.",
     "Basin size: the share of a sentence's words that can be changed and still come back (p ≥ 1/2).")
+
+step = widgets.step_select()
+measured_step = widgets.guard(data.summary, entry.path)["measure_config"].get("step", "plugin")
+if step != measured_step:
+    st.info(f"The basin tables of this zoo were measured with the {STEP_LABELS[measured_step]} only; a run opened "
+            f"on Denoise from here uses the {STEP_LABELS[step]} you chose. Transition and Generate show both "
+            "samplers side by side.", icon=":material/info:")
 
 st.subheader(f"Across N · {entry.corpus}")
 sizes, lacking = widgets.guard(data.zoo_table, entry.root, entry.corpus, "basin_size")

@@ -5,6 +5,7 @@ side, two models start from the very same seed, one step control drives both gri
 finds a seed on which they end differently."""
 import streamlit as st
 
+from engine.step import STEP_LABELS
 from explorer import data, partners, state, widgets
 from explorer import denoise_view as dv
 from explorer import grid_figures as gf
@@ -28,11 +29,13 @@ t = c1.slider("Corruption level t", 0.01, 1.0, step=0.01,
 seed = c2.number_input("Seed", min_value=0, max_value=state.MAX_INT, step=1, **state.bind("dn_seed", "seed"))
 greedy = c3.radio("Steps", ["stochastic", "greedy"], **state.bind("dn_mode", options=["stochastic", "greedy"]),
                   help="stochastic: sample each reverse step; greedy: take its most likely value.") == "greedy"
-compare = c4.toggle("Side by side with a second model", **state.bind("dn_compare"))
+compare = c4.toggle("Side by side with a second model", **state.bind("dn_compare"),
+                    help="A second model, or this one with the other sampler, from the very same corrupted seed.")
 only_changes = c4.checkbox("Only rows where a token changed", **state.bind("dn_only_changes"))
-second = dv.choose_partner(entry, b) if compare else None
+step = widgets.step_select()
+second = dv.choose_partner(entry, b, step) if compare else None
 
-r = partners.denoise_run(entry.path, ids, t, seed, greedy)
+r = partners.denoise_run(entry.path, ids, t, seed, greedy, step=step)
 alpha = float(b.noise.alpha(t))
 changed, content = r.changed(), r.content()
 widgets.caption(
@@ -58,14 +61,14 @@ if second is None:
                    f"dn_grid_{b.corpus}_n{b.n}", key="dn_grid")
     runs = {f"N = {b.n}": r}
 else:
-    label, path, reference = second
+    label, path, reference, step2 = second
     judge = data.bundle(path)
-    r2 = partners.denoise_run(path, ids, t, seed, greedy, reference)
-    names = (f"{b.corpus} · N = {b.n:,}", f"{judge.corpus} · {label}")
+    r2 = partners.denoise_run(path, ids, t, seed, greedy, reference, step2)
+    names = (f"{b.corpus} · N = {b.n:,}" + (f", {STEP_LABELS[step]}" if step2 != step else ""), f"{judge.corpus} · {label}")
     for col, letter, name, p, run_ in zip(st.columns(2), "AB", names, (entry.path, path), (r, r2)):
         col.markdown(f"**{letter}: {name}**")
         dv.show_outcome(p, run_, container=col)
-    dv.find_seed((entry.path, None), (path, reference), ids, t, greedy)
+    dv.find_seed((entry.path, None, step), (path, reference, step2), ids, t, greedy)
     widgets.figure(gf.pair_grid_figure(r, r2, b.tokenizer.itos, judge.tokenizer.itos, names, only_changes=only_changes),
                    f"dn_grid_pair_{b.corpus}_n{b.n}", key="dn_grid_pair")
     runs = {f"A (N = {b.n})": r, f"B ({label})": r2}

@@ -7,6 +7,7 @@ from engine import transition as tr
 from engine.corpora import references_for
 from explorer import data, figures, state, widgets
 from explorer import run_compare
+from explorer import generation_figures as gfig
 from explorer import transition_figures as tf
 
 st.title("From memorizing to generalizing")
@@ -14,13 +15,16 @@ widgets.caption(
     "Each point is a small diffusion language model trained on the first N sentences of a corpus. "
     "We corrupt sentences at level t, let the model denoise them, and count how many corrupted words "
     "come back. With few training sentences the model memorizes: its own training sentences come back "
-    "almost perfectly, unseen test sentences do not, and it is certain of every word (entropy ≈ 0). "
+    "almost perfectly, unseen test sentences do not, and it is certain of every word of its training "
+    "sentences (entropy ≈ 0; of a test sentence it is already unsure, since it never saw it). "
     "With more data the two curves meet — the model has learned the language rather than the list — "
     "its entropy stays finite, and it starts writing sentences it never saw.",
     "Few sentences: the model memorizes them. Many: train and test curves meet — it has learned the language.")
 
 entry = widgets.sidebar()
-results = widgets.guard(data.transition, entry.root, entry.corpus)
+step = widgets.step_select()
+both_steps = widgets.guard(data.transition, entry.root, entry.corpus)
+results = tr.for_step(both_steps, step)
 index = data.entries(entry.root).query("corpus == @entry.corpus")
 if results.empty or "recovery_rate" not in results:
     st.warning(f"No measured models for '{entry.corpus}' yet: run `python -m engine measure` on its entries.")
@@ -75,6 +79,21 @@ if clicked is not None and clicked != entry.n:
         st.rerun()
     else:
         st.info(f"N = {clicked} is a what-if run: open it on the What-if page.")
+
+st.subheader("What the models write from pure noise")
+shares = tr.generations_by_n(both_steps)
+if len(shares):
+    widgets.figure(gfig.categories_by_n_figure(shares, selected_n=entry.n), f"categories_by_n_{entry.corpus}",
+                   key="categories_by_n")
+    widgets.caption("Memorized: a training sentence (or much closer to one than to any other); novel-valid: new and "
+                    "accepted by the grammar; spurious: new and rejected"
+                    + ("." if "grammar" in entry.corpus else "; this corpus has no grammar, so new sentences are "
+                       "*novel* with no validity check (their fluency is on the Generate page).")
+                    + " Left the exact step, right the paper's sampler, on the same models and the same noise.",
+                    "Same models, same noise: only the sampler differs.")
+if step == "plugin" and "step" in both_steps and (both_steps["step"] == "exact").any():
+    widgets.caption("**The paper's sampler** was measured at t = 0.25 only (recovery and exact match); the ideal "
+                    "curves and the entropy are the exact step's.", small=False)
 
 if n_star is None:
     st.info("Train and test recovery do not meet within this sweep (or never separate): no transition "
