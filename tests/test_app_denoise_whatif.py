@@ -3,10 +3,14 @@ elements, errors instead of tracebacks for bad input), and the pure logic behind
 (``explorer.trajectory``, ``explorer.runs``) against hand-built inputs and brute-force references."""
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -349,7 +353,33 @@ def test_token_grid_figure_shows_the_trajectory(oracle):
     assert len(short.frames) == len(tj.kept_rows(r.tokens, True))
 
 
-def test_pair_grid_one_control_drives_both_runs(oracle, tiny_model):
+# plotly's own JSON encoder, and orjson where installed (plotly then uses it by default)
+JSON_ENGINES = ["json"] + (["orjson"] if importlib.util.find_spec("orjson") else [])
+
+
+def html_figure(html: str) -> dict:
+    """The data and layout that a plotly HTML export hands ``Plotly.newPlot``, decoded. Plotly's own JSON
+    encoder writes non-ASCII text as escapes (``x\\u0302``), orjson as raw UTF-8: decoded, both are the same."""
+    decoder, pos = json.JSONDecoder(), html.index("Plotly.newPlot(") + len("Plotly.newPlot(")
+    args = []
+    for _ in range(3):   # the div's id, data, layout
+        pos = re.compile(r"[\s,]*").match(html, pos).end()
+        value, pos = decoder.raw_decode(html, pos)
+        args.append(value)
+    return {"data": args[1], "layout": args[2]}
+
+
+def test_html_figure_reads_either_encoder(monkeypatch):
+    """The export read back is the figure, under plotly's own encoder and (where installed) orjson."""
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4], text=["é", "x̂"]), layout={"title": {"text": "x̂ (final)"}})
+    for engine in JSON_ENGINES:
+        monkeypatch.setattr(pio.json.config, "default_engine", engine)
+        got = html_figure(fig.to_html(include_plotlyjs=False))
+        assert got["data"] == [{"x": [1, 2], "y": [3, 4], "text": ["é", "x̂"], "type": "scatter"}]
+        assert got["layout"]["title"]["text"] == "x̂ (final)"
+
+
+def test_pair_grid_one_control_drives_both_runs(oracle, tiny_model, monkeypatch):
     """Frame r shows row r of both runs: the A and B strips and both frame boxes move together."""
     V, x0 = 7, torch.tensor([3, 1, 4, 1, 5])
     a = tj.run(oracle(x0, V), UniformNoise(V), x0, 0.9, seed=2, steps_per_unit=10)
@@ -368,7 +398,10 @@ def test_pair_grid_one_control_drives_both_runs(oracle, tiny_model):
     assert fig.layout.yaxis3.ticktext[0].startswith("seed") and fig.layout.yaxis3.automargin   # row labels kept
     single = gf.token_grid_figure(a, itos)
     assert single.layout.yaxis2.automargin and list(single.layout.yaxis2.ticktext)[-1] == "x̂ (final)"
-    assert "x̂ (final)" in single.to_html(include_plotlyjs=False)                 # the HTML export has them
+    for engine in JSON_ENGINES:                                                       # the HTML export has them
+        monkeypatch.setattr(pio.json.config, "default_engine", engine)
+        exported = html_figure(single.to_html(include_plotlyjs=False))["layout"]["yaxis2"]["ticktext"]
+        assert exported == list(single.layout.yaxis2.ticktext) and exported[-1] == "x̂ (final)"
 
 
 def test_step_entropy_axis_starts_at_zero_with_a_minimum_range():

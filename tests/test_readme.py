@@ -23,6 +23,21 @@ def test_ci_runs_the_readme_test_command():
     assert "streamlit run streamlit_app.py" in app_cmd and (ROOT / "streamlit_app.py").exists()
 
 
+def test_ci_builds_its_own_virtual_environment_first():
+    """A package the requirements forget fails CI as it would a new user: .ci/run creates a venv of its
+    own (``python3 -m venv``, without the system's site-packages) and puts its bin first on PATH before
+    the README's test command runs, so that command's ``pip`` and ``python`` are the venv's."""
+    readme = (ROOT / "README.md").read_text()
+    test_cmd = bash_blocks(readme.split("## Set-up")[1].split("\n## ")[0])[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = [line.strip() for line in ci.splitlines()]
+    venv = next(i for i, line in enumerate(lines) if re.search(r"\bpython3? -m venv\b", line) and not line.startswith("#"))
+    path = next(i for i, line in enumerate(lines) if re.match(r'export .*\bPATH="\$venv/bin:\$PATH"', line))
+    assert venv < path < lines.index(test_cmd)
+    assert "system-site-packages" not in ci
+    assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0   # the script parses
+
+
 def test_torch_is_pinned():
     reqs = (ROOT / "requirements.txt").read_text().split()
     assert "torch==2.13.0" in reqs
