@@ -8,7 +8,10 @@ A path the project did not write is not the project's to delete (STYLE 15). Befo
 * a non-empty folder that carries no marker of this engine, or the marker of the other kind;
 * an existing checkpoint unless ``overwrite`` is given (a sweep folder is resumed, never replaced);
 * a place another run is writing to right now (an ``flock``-ed lock file next to it; the kernel drops
-  the lock when that process dies, so a killed run never blocks the next one).
+  the lock when that process dies, so a killed run never blocks the next one);
+* a lock path that is not a lock file of ours: a symbolic or hard link, a special file, or a regular
+  file holding anything but a lock stamp. Lock files are opened with ``O_NOFOLLOW`` (created with
+  ``O_EXCL``), and deleted only while they still are the file we locked.
 
 Markers: a checkpoint is a folder whose ``meta.json`` names the format ``basin-explorer-checkpoint``;
 a sweep folder holds the file ``.basin-explorer-sweep`` (or, written before markers existed, a valid
@@ -24,12 +27,17 @@ import os
 import re
 import shutil
 import stat
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 CHECKPOINT, SWEEP = "checkpoint", "sweep"
 CHECKPOINT_FORMAT = "basin-explorer-checkpoint"   # meta.json's "format": the checkpoint's marker
 SWEEP_MARKER = ".basin-explorer-sweep"
+
+LOCK_STAMP = "basin-explorer-lock"   # a lock file holds "basin-explorer-lock <pid> <run id>"
+MAX_LOCK_BYTES = 128
+_RUN_ID = uuid.uuid4().hex           # this process's id in the lock files it writes
 
 _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth): claims nest within one process
 
@@ -141,7 +149,8 @@ def lock_path(path: Path) -> Path:
 @contextmanager
 def lock(path: str | os.PathLike):
     """Hold the lock of the place ``path`` (a ``.<name>.lock`` file beside it); OutputError naming the
-    other process when it is held elsewhere. Nested locks of one place within a process are free."""
+    other process when it is held elsewhere, or when the lock path holds something that is not a lock
+    file of ours (``open_lock``). Nested locks of one place within a process are free."""
     path = Path(path)
     lp = lock_path(path)
     key = str(lp)
@@ -154,40 +163,131 @@ def lock(path: str | os.PathLike):
             fd, depth = _held[key]
             _held[key] = (fd, depth - 1)
         return
-    fd = _acquire(lp, path)
+    fd = _acquire(lp, path, wait=False)
     _held[key] = (fd, 1)
     try:
         yield
     finally:
         del _held[key]
-        try:
-            lp.unlink(missing_ok=True)  # unlink before unlocking: a waiter re-checks the inode
-        finally:
-            os.close(fd)
+        _release(lp, fd, remove=True)
 
 
-def _acquire(lp: Path, path: Path) -> int:
-    """Open and flock the lock file; OutputError naming the other writer if it is held."""
+@contextmanager
+def lock_file(lp: str | os.PathLike):
+    """Hold the lock file ``lp`` itself, waiting for another holder (index.json's ``.index.lock``); the
+    file stays. Refused like ``lock``'s when ``lp`` is a link or a file that is not a lock of ours."""
+    lp = Path(lp)
+    fd = _acquire(lp, lp, wait=True)
+    try:
+        yield
+    finally:
+        _release(lp, fd, remove=False)
+
+
+def _acquire(lp: Path, path: Path, *, wait: bool) -> int:
+    """Open the lock file ``lp`` (``open_lock``), flock it and write our stamp; the fd. OutputError
+    naming the other writer if it is held (and not ``wait``)."""
     while True:
-        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock(lp)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except OSError as e:
             os.close(fd)
             if e.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
-            try:
-                pid = lp.read_text().strip() or "?"
-            except OSError:
-                pid = "?"
-            raise OutputError(f"'{path}' is being written by another run (process {pid}); wait for it "
-                              "to finish or choose another folder") from None
+            raise OutputError(f"'{path}' is being written by another run (process {_holder(lp)}); wait for "
+                              "it to finish or choose another folder") from None
+        if not _same_file(lp, fd):
+            os.close(fd)  # the holder unlinked it between our open and flock: try the new file
+            continue
+        if not _is_lock(os.pread(fd, MAX_LOCK_BYTES + 1, 0)):  # filled in between lstat and flock
+            os.close(fd)
+            raise OutputError(_not_a_lock(lp, "holds something that is not a Basin Explorer lock"))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{LOCK_STAMP} {os.getpid()} {_RUN_ID}\n".encode(), 0)
+        return fd
+
+
+def _release(lp: Path, fd: int, *, remove: bool) -> None:
+    """Close the lock's fd; with ``remove``, first unlink ``lp`` if it still is our file (never a file
+    or link put there since). Unlink before unlocking: a waiter re-checks the inode."""
+    try:
+        if remove and _same_file(lp, fd):
+            lp.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def open_lock(lp: Path) -> int:
+    """An fd of the lock file ``lp`` opened read-write without following links: created (O_EXCL), or
+    an existing regular file with one name that is empty or holds a lock stamp of this engine (a
+    killed run's). OutputError for a symbolic link, a hard link, a special file or a user's file; such
+    a path is left as it is."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    while True:
         try:
-            same = os.fstat(fd).st_ino == os.stat(lp).st_ino
+            return os.open(lp, flags | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            pass
+        try:
+            st = os.lstat(lp)
         except FileNotFoundError:
-            same = False
-        if same:
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
-            return fd
-        os.close(fd)  # the holder unlinked it between our open and flock: try the new file
+            continue  # its holder removed it: create it
+        if stat.S_ISLNK(st.st_mode):
+            raise OutputError(_not_a_lock(lp, "is a symbolic link"))
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(_not_a_lock(lp, "is not a regular file"))
+        try:
+            fd = os.open(lp, flags)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            if e.errno == errno.ELOOP:  # replaced by a link since the lstat
+                raise OutputError(_not_a_lock(lp, "is a symbolic link")) from None
+            raise OutputError(f"cannot open the lock file '{lp}': {e.strerror or e}") from None
+        fst = os.fstat(fd)
+        if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
+            os.close(fd)
+            continue
+        if fst.st_nlink != 1:
+            os.close(fd)
+            raise OutputError(_not_a_lock(lp, "is a hard link to another file"))
+        if fst.st_size > MAX_LOCK_BYTES or not _is_lock(os.pread(fd, MAX_LOCK_BYTES + 1, 0)):
+            os.close(fd)
+            raise OutputError(_not_a_lock(lp, "holds something that is not a Basin Explorer lock"))
+        return fd
+
+
+def _is_lock(data: bytes) -> bool:
+    """Empty (just created), our stamp, or the bare process id older versions wrote."""
+    text = data.decode("ascii", "replace").strip()
+    return not text or text.isdigit() and len(text) <= 10 or re.fullmatch(
+        rf"{LOCK_STAMP} \d{{1,10}} [0-9a-f]{{32}}", text) is not None
+
+
+def _holder(lp: Path) -> str:
+    """The process id recorded in the lock file ``lp``, or '?'."""
+    try:
+        fd = os.open(lp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return "?"
+    try:
+        words = os.read(fd, MAX_LOCK_BYTES).decode("ascii", "replace").split()
+    finally:
+        os.close(fd)
+    pid = words[1] if words[:1] == [LOCK_STAMP] and len(words) > 1 else (words[0] if words else "")
+    return pid if pid.isdigit() else "?"
+
+
+def _same_file(p: Path, fd: int) -> bool:
+    """Whether the name ``p`` (not followed) is the file open as ``fd``."""
+    try:
+        st, fst = os.lstat(p), os.fstat(fd)
+    except FileNotFoundError:
+        return False
+    return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
+
+
+def _not_a_lock(lp: Path, why: str) -> str:
+    return (f"refusing to use the lock file '{lp}': it {why}, not a lock file Basin Explorer made; "
+            "remove or rename it yourself if it is not needed, or choose another folder")
