@@ -1,13 +1,15 @@
 """Figure builders of the Basins page: pure functions from the basin tables (``engine.basin``,
 ``engine.references``) to plotly figures; they never call ``st.*``.
 
-* ``size_distribution_figure`` — the continuous basin size per example, one box per N and split;
+* ``size_distribution_figure`` — the continuous basin size per example, one box per N and split (the
+  all-zero test boxes labelled, with the reason);
 * ``fixed_points_figure``      — the share of clean sequences left unchanged by greedy dynamics per N;
 * ``size_length_figure``       — basin size against sentence length (n_content) for one model;
 * ``hamming_profile_figure``   — one example's p(k) against k/n with Wilson 95 % bands, the network's
   beside the ideal memorizer's and ideal generalizer's profiles of the same example;
 * ``basin_strip_figure``       — the older level radius per example (models measured before sizes);
-* ``recovery_vs_t_figure``     — recovery and exact match against the corruption level t.
+* ``recovery_vs_t_figure``     — recovery and exact match against the corruption level t (trials that
+  corrupted nothing left out).
 
 Points carry ``customdata`` [split, example] (or N) so that a click can be traced back.
 """
@@ -26,8 +28,24 @@ PROFILE_STYLES = {"model": ("#222222", "solid"), "ideal memorizer": ("#d62728", 
 SPLIT_OFFSET = {"train": -0.15, "test": 0.15}   # side by side at one length
 
 
+ALL_ZERO_REASON = ("test all 0 at N = {ns}: one swapped word is not undone (p(k = 1) < 1/2):<br>a memorizer "
+                   "pulls the sentence to a training one, a generalizer keeps the swap,<br>which usually leaves a "
+                   "plausible (grammar: valid) sentence ≠ x0 (Transition: what grows instead)")
+
+
+def all_zero_ns(sizes: pd.DataFrame, split: str = "test") -> list[int]:
+    """The N at which every measured ``split`` example has basin size 0 (a box that is a flat line)."""
+    s = sizes[sizes["split"] == split] if len(sizes) else sizes
+    if s.empty:
+        return []
+    zero = s.groupby("n")["size"].agg(lambda v: bool((v == 0).all()))
+    return sorted(int(n) for n, z in zero.items() if z)
+
+
 def size_distribution_figure(sizes: pd.DataFrame, selected_n: int | None = None) -> go.Figure:
     """Box (with every example as a point) of the continuous basin size per N, train beside test.
+    The test boxes in which every size is 0 (flat lines) are labelled 'all 0', and the reason is
+    written above the plot (``ALL_ZERO_REASON``).
 
     sizes: the ``basin_size`` tables of a zoo (``engine.zoo.collect_table``): columns n, split,
     example, size. The x axis lists the N as categories, smallest first."""
@@ -42,15 +60,27 @@ def size_distribution_figure(sizes: pd.DataFrame, selected_n: int | None = None)
             pointpos=0, customdata=np.column_stack([s["n"], s["example"]]), offsetgroup=split,
             marker=dict(color=SPLIT_COLORS[split], size=3, opacity=0.45), line=dict(width=1.5),
             hovertemplate="N = %{x} · " + split + " #%{customdata[1]}<br>basin size %{y:.3f}<extra></extra>"))
+    zero = all_zero_ns(sizes, "test")
+    if zero:
+        counts = sizes[(sizes["split"] == "test") & sizes["n"].isin(zero)].groupby("n").size()
+        fig.add_trace(go.Scatter(
+            x=[f"{n:,}" for n in zero], y=[0.0] * len(zero), name="test: all 0", mode="text",
+            text=["all 0"] * len(zero),
+            textposition="top center", offsetgroup="test", textfont=dict(color=SPLIT_COLORS["test"], size=11),
+            customdata=[[n, int(counts[n])] for n in zero], showlegend=False,
+            hovertemplate="N = %{x} · all %{customdata[1]} test sentences: basin size 0<extra></extra>"))
+        fig.add_annotation(text=ALL_ZERO_REASON.format(ns=", ".join(f"{n:,}" for n in zero)), showarrow=False,
+                           xref="paper", yref="paper", x=0, xanchor="left", y=1.0, yanchor="bottom", align="left",
+                           font=dict(size=10, color="gray"))
     title = "Basin size per example against N"
     if selected_n in ns:
         title += f" (selected: N = {selected_n:,})"
     fig.update_layout(
-        title=title, boxmode="group", hovermode="closest",
+        title=title, boxmode="group", scattermode="group", hovermode="closest",
         xaxis=dict(title="training-set size N", type="category", categoryorder="array",
                    categoryarray=[f"{n:,}" for n in ns]),
         yaxis=dict(title="basin size (share of content positions)", range=[-0.04, 1.06]),
-        legend=dict(orientation="h", y=-0.2), margin=dict(t=60, b=10))
+        legend=dict(orientation="h", y=-0.2), margin=dict(t=110 if zero else 60, b=10))
     return fig
 
 
@@ -197,7 +227,11 @@ def basin_strip_figure(basins: pd.DataFrame, sentences: dict[str, list[str]] | N
 
 
 def recovery_by_level(recovery: pd.DataFrame) -> pd.DataFrame:
-    """Mean recovery rate (over rows with a corrupted content token) and exact match per split × t."""
+    """Mean recovery rate and exact match per split × t over the trials that corrupted a content
+    position (``n_corrupted > 0``), as ``engine.measure.summarize_recovery`` scores them: a trial that
+    changed nothing comes back trivially and is never counted as a recovery (PROTOCOL §5)."""
+    if "n_corrupted" in recovery:
+        recovery = recovery[recovery["n_corrupted"] > 0]
     return (recovery.groupby(["split", "t"], as_index=False)
             .agg(recovery_rate=("recovery_rate", "mean"), exact_match=("exact_match", "mean"))
             .sort_values(["split", "t"], ignore_index=True))

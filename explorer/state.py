@@ -105,6 +105,7 @@ SESSION = {
 # event (charts, tables, buttons): never kept here. A page's key is one of these, or one of these
 # followed by '_' and a suffix.
 ELEMENTS = frozenset({
+    "test_basins",   # Transition: do unseen sentences become attractors (fixed points, p(k = 1), exact match)
     "transition_chart", "entropy_chart", "dn_grid", "dn_entropy", "dn_find", "dn_source", "dn_text", "dn_example",
     "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
     "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",

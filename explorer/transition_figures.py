@@ -1,6 +1,7 @@
 """The Transition page's figures: train vs test recovery against N with the transition N* and the
-ideal denoisers, and the conditional entropy against N beside it. The numbers (curves, intervals,
-N*) come from ``engine.transition``; these functions only draw them."""
+ideal denoisers, the conditional entropy against N beside it, and below them the three measures by
+which unseen sentences become attractors (``basin_growth_figure``). The numbers (curves, intervals,
+N*) come from ``engine.transition`` and ``engine.basin_growth``; these functions only draw them."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,9 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from engine.basin_growth import MEASURES
 from engine.transition import CLEAN_T, by_seed, entropy_by_n, entropy_levels, n_star_at, recovery_by_n
 
 from .figures import RUN_COLOR, SPLIT_COLORS, SPLIT_SYMBOLS, label_side, level_label, log_ticks, vline
@@ -166,4 +169,80 @@ def entropy_figure(results: pd.DataFrame, t: float = 0.25, *, selected_n: int | 
                    title="training-set size N (log scale)"),
         yaxis=dict(title="mean entropy (nats per content token)", rangemode="tozero"),
         legend=dict(orientation="h", y=-0.22), margin=dict(t=60, b=10), clickmode="event+select")
+    return fig
+
+
+GROWTH_TITLES = {"fixed": "fixed points (clean sentence kept)", "p_k1": "p(k = 1): one word changed",
+                 "exact_match": "exact match at t = {t:g}"}
+GROWTH_STYLE = {"test": dict(width=2.5, opacity=1.0, band=0.25), "train": dict(width=1.5, opacity=0.55, band=0.12)}
+
+
+def _rgba(color: str, alpha: float) -> str:
+    h = color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def basin_growth_figure(growth: pd.DataFrame, t: float | None = None, *, selected_n: int | None = None,
+                        splits: tuple[str, ...] = ("test", "train")) -> go.Figure:
+    """Three panels against N (log axis), one per measure of ``engine.basin_growth.basin_growth``
+    (its tidy table ``growth``): the fixed-point share, p(k = 1) and exact match at level t. The
+    network's value per split is a line with its Wilson 95 % band (test bold, train faint for
+    contrast); the ideal memorizer (dashed) and ideal generalizer (dotted) where measured, in the
+    split's colour. The selected N is a dotted grey line in every panel."""
+    measures = [m for m in MEASURES if m in set(growth["measure"])] or list(MEASURES)
+    titles = [GROWTH_TITLES[m].format(t=t) if t is not None else GROWTH_TITLES[m].split(" at ")[0] for m in measures]
+    fig = make_subplots(rows=1, cols=len(measures), shared_yaxes=True, subplot_titles=titles,
+                        horizontal_spacing=0.04)
+    shown = set()
+    for col, measure in enumerate(measures, start=1):
+        for split in splits:
+            color, look = SPLIT_COLORS[split], GROWTH_STYLE[split]
+            rows = growth[(growth["measure"] == measure) & (growth["split"] == split)]
+            model = rows[rows["denoiser"] == "model"].sort_values("n")
+            band = model.dropna(subset=["low", "high"])
+            if len(band):
+                fig.add_trace(go.Scatter(
+                    x=np.r_[band["n"], band["n"][::-1]], y=np.r_[band["high"], band["low"][::-1]],
+                    fill="toself", mode="lines", line=dict(width=0), fillcolor=_rgba(color, look["band"]),
+                    name=f"{split} · 95 %", legendgroup=f"{split} · 95 %", showlegend=f"{split} · 95 %" not in shown,
+                    hoverinfo="skip"), row=1, col=col)
+                shown.add(f"{split} · 95 %")
+            if len(model):
+                fig.add_trace(go.Scatter(
+                    x=model["n"], y=model["value"], name=split, mode="lines+markers", customdata=model["n"],
+                    legendgroup=split, showlegend=split not in shown, opacity=look["opacity"],
+                    line=dict(color=color, width=look["width"]),
+                    marker=dict(symbol=SPLIT_SYMBOLS[split], size=8, color=color),
+                    text=[f"95 %: {lo:.3f}–{hi:.3f}" if np.isfinite(lo) else "no interval"
+                          for lo, hi in zip(model["low"], model["high"])],
+                    hovertemplate="N = %{x:,}<br>%{y:.3f} (%{text})<extra>" + f"{split} · {measure}" + "</extra>"),
+                    row=1, col=col)
+                shown.add(split)
+            for ref, (label, dash) in REFERENCES.items():
+                r = rows[rows["denoiser"] == ref].sort_values("n")
+                if r.empty:
+                    continue
+                name = f"{label} · {split}"
+                fig.add_trace(go.Scatter(
+                    x=r["n"], y=r["value"], name=name, mode="lines", customdata=r["n"], legendgroup=name,
+                    showlegend=name not in shown, opacity=0.75 * look["opacity"],
+                    line=dict(color=color, dash=dash, width=1.8),
+                    hovertemplate="N = %{x:,}<br>%{y:.3f}<extra>" + f"{name} · {measure}" + "</extra>"),
+                    row=1, col=col)
+                shown.add(name)
+        if selected_n:
+            fig.add_trace(go.Scatter(x=[selected_n, selected_n], y=[0, 1.04], mode="lines", hoverinfo="skip",
+                                     name=f"selected N = {selected_n:,}", legendgroup="selected",
+                                     showlegend="selected" not in shown,
+                                     line=dict(color=SELECTED_COLOR, dash="dot", width=1)), row=1, col=col)
+            shown.add("selected")
+    ticks = log_ticks(growth["n"]) if len(growth) else dict(type="log")
+    for col in range(1, len(measures) + 1):
+        fig.update_xaxes(**ticks, tickangle=-45, row=1, col=col)
+    fig.update_xaxes(title="training-set size N (log scale)", row=1, col=(len(measures) + 1) // 2)
+    fig.update_yaxes(range=[-0.03, 1.06], row=1, col=1, title="share of sentences (p: of trials)")
+    fig.update_layout(
+        title="Do unseen sentences become attractors? Test sentences against N", hovermode="closest",
+        legend=dict(orientation="h", y=-0.32, title=dict(text="bands: Wilson 95 %", side="top")),
+        margin=dict(t=80, b=10), clickmode="event+select")
     return fig

@@ -54,7 +54,7 @@ def trace_names(at: AppTest) -> set[str]:
 def test_transition_page(app):
     at = ok(app())
     assert at.title[0].value == "From memorizing to generalizing"
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
     expected = {"train recovery rate", "test recovery rate", "model · train", "model · test",
                 "ideal memorizer · train", "ideal generalizer · test"}
     assert expected <= trace_names(at)
@@ -62,7 +62,13 @@ def test_transition_page(app):
     spec = next(s for s in chart_specs(at) if "pure noise" in s["layout"]["title"]["text"])
     panels = {tr.get("xaxis", "x") for tr in spec["data"]}
     assert panels == {"x", "x2"} and {a["text"] for a in spec["layout"]["annotations"]} >= {"exact step"}
-    assert len(at.get("download_button")) == 4  # three figures + the table
+    assert len(at.get("download_button")) == 5  # four figures + the table
+    # do unseen sentences become attractors: fixed points, p(k = 1) and exact match, test with its band
+    spec = next(s for s in chart_specs(at) if "unseen sentences" in s["layout"]["title"]["text"])
+    panels = {tr.get("xaxis", "x") for tr in spec["data"]}
+    assert panels == {"x", "x2", "x3"}
+    assert {"test", "test · 95 %", "train", "ideal memorizer · test"} <= {tr.get("name") for tr in spec["data"]}
+    assert any("Ideal references" in c.value for c in at.caption)
     assert at.query_params["page"] == "transition" and at.query_params["n"] == "8"   # snapped to the zoo
     levels = at.sidebar.selectbox(key="w_t_transition").options   # the labels say what share changes
     assert any(o.startswith("t = 0.25 · ≈") and o.endswith("% changed") for o in levels)

@@ -34,6 +34,12 @@ left, right = widgets.columns(2)
 if len(sizes):
     widgets.figure(bf.size_distribution_figure(sizes, entry.n), f"basin_sizes_{entry.corpus}", container=left,
                    key="size_distribution")
+    if bf.all_zero_ns(sizes):
+        left.caption("A test box labelled *all 0*: no unseen sentence comes back exactly even with one word changed "
+                     "(p(k = 1) < 1/2), so every test size is 0 at that N. A memorizing model pulls it to a training "
+                     "sentence; a generalizing one keeps the swap, since one swapped word usually leaves a plausible "
+                     "sentence (for the grammar, a valid one) that is not x0. Transition shows what does grow with N: "
+                     "unseen sentences kept as fixed points, and p(k = 1).")
 widgets.backfill_note(BASIN_TABLES, [e["path"] for e in lacking], "The basin-size distribution", container=left)
 widgets.figure(bf.fixed_points_figure(results, entry.n), f"fixed_points_{entry.corpus}", container=right,
                key="fixed_points")

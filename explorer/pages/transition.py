@@ -3,12 +3,26 @@ and the entropy curve beside it. Clicking a point selects that N everywhere."""
 import numpy as np
 import streamlit as st
 
-from engine import transition as tr
+from engine import basin_growth, transition as tr
 from engine.corpora import references_for
+from engine.step import STEP_LABELS
 from explorer import data, figures, state, widgets
 from explorer import run_compare
 from explorer import generation_figures as gfig
 from explorer import transition_figures as tf
+
+GROWTH_TABLES = {"model": "basin_profile", "memorizer": "memorizer_basin_profile",
+                 "generalizer": "generalizer_basin_profile"}
+
+
+def steps_note(steps: dict[int, str]) -> str:
+    """Which reverse step the panel's tables were measured with, per N where the zoo is mixed."""
+    kinds = sorted(set(steps.values()))
+    if len(kinds) == 1:
+        return f"Measured with the {STEP_LABELS.get(kinds[0], kinds[0])}."
+    return "Measured with " + "; ".join(f"the {STEP_LABELS.get(k, k)} at N = " + ", ".join(
+        f"{n:,}" for n in sorted(n for n, s in steps.items() if s == k)) for k in kinds) + "."
+
 
 st.title("From memorizing to generalizing")
 widgets.caption(
@@ -72,7 +86,32 @@ lacking = {r: set(tr.reference_missing(results, r)) for r in refs}
 widgets.backfill_note([f"{r}_recovery" for r in refs if lacking[r]],
                       index.loc[index["n"].isin(set().union(*lacking.values())), "path"],
                       "The ideal denoisers' curves", container=left)
-clicked = figures.clicked_n(event) or figures.clicked_n(entropy_event)
+general = "generalizer" in refs
+widgets.caption("Ideal references, exact and untrained: the ideal memorizer (dashed) denoises as if the data were only "
+                "the N training sentences, the best a pure memorizer can do"
+                + ("; the ideal generalizer (dotted) as if they were the grammar's whole language, the best any "
+                   "model of the language can do." if general else "."),
+                "Dashed: ideal memorizer (only the N sentences)."
+                + (" Dotted: ideal generalizer (the whole language)." if general else ""), container=left)
+
+st.subheader("Do unseen sentences become attractors?")
+tables = {name: widgets.guard(data.zoo_table, entry.root, entry.corpus, name)
+          for d, name in [*GROWTH_TABLES.items(), ("fixed", "fixed_points")] if d in ("model", "fixed", *refs)}
+growth_t = basin_growth.exact_level(both_steps)
+profiles = {d: tables[name][0] for d, name in GROWTH_TABLES.items() if name in tables}
+growth = basin_growth.basin_growth(both_steps, profiles, tables["fixed_points"][0], growth_t)
+growth_event = widgets.figure(tf.basin_growth_figure(growth, growth_t, selected_n=entry.n),
+                              f"test_basins_{entry.corpus}", key=f"test_basins_{entry.n}", select="points")
+widgets.backfill_note(["basin_profile"], [e["path"] for e in tables["basin_profile"][1]], "p(k = 1)")
+widgets.caption("A test sentence's basin *size* is 0 for almost every sentence at every N: a memorizing model pulls "
+                "an unseen sentence with one swapped word to a training sentence, and a generalizing one keeps the "
+                "swap, which usually leaves a plausible sentence (for the grammar, a valid one) that is not x0. The "
+                "frequencies behind that 0 do grow with N: the share of unseen sentences the model keeps unchanged "
+                "(fixed points), how often one changed word is put back (p(k = 1)), and exact recovery at a low level. "
+                "Bands: Wilson 95 %. " + steps_note(basin_growth.measured_steps(both_steps)),
+                "Unseen sentences: kept unchanged, one word put back, exact recovery — against N.")
+
+clicked = figures.clicked_n(event) or figures.clicked_n(entropy_event) or figures.clicked_n(growth_event)
 if clicked is not None and clicked != entry.n:
     if clicked in set(index["n"]):
         state.update(n=clicked)
