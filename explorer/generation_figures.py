@@ -20,8 +20,8 @@ def category_fractions(generations: pd.DataFrame) -> pd.DataFrame:
 
 def category_figure(generations: pd.DataFrame, title: str = "What the model generates") -> go.Figure:
     """Bar chart of ``category_fractions``."""
-    f = category_fractions(generations)
-    fig = go.Figure(go.Bar(x=f["category"], y=f["fraction"],
+    f = category_fractions(generations)   # label only: the table keeps the category "novel"
+    fig = go.Figure(go.Bar(x=f["category"].replace({"novel": "novel (no validity check)"}), y=f["fraction"],
                            marker_color=[CATEGORY_COLORS.get(c, "gray") for c in f["category"]],
                            text=[f"{100 * v:.0f}%" for v in f["fraction"]], textposition="outside",
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))

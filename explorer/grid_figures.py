@@ -12,7 +12,8 @@ from plotly.subplots import make_subplots
 
 from .trajectory import CATEGORIES, Run, cell_categories, kept_rows
 
-COLOURS = ("#dcefdc", "#f6d2d2", "#2e9d44", "#e8710a")   # correct, wrong, fixed here, broken here
+# correct, wrong, fixed here, broken here, differs from x0 in an x̂ the oracle accepts (trajectory.CATEGORIES)
+COLOURS = ("#dcefdc", "#f6d2d2", "#2e9d44", "#e8710a", "#bcd4f6")
 ROW_PX, STRIP_PX, CONTROLS_PX = 22, 45, 170
 ENTROPY_MIN_TOP = 0.5   # nats: the step-entropy axis spans at least 0 .. 0.5, so noise is not drawn as spikes
 
@@ -45,7 +46,7 @@ def _cell_hover(run_: Run, itos: list[str], rows: np.ndarray) -> np.ndarray:
 
 
 def _colorscale() -> list:
-    """A step colour scale for the integer categories 0..3 (zmin -0.5, zmax 3.5)."""
+    """A step colour scale for the integer categories 0 .. len(COLOURS) - 1 (zmin -0.5, zmax n - 0.5)."""
     n = len(COLOURS)
     scale = []
     for i, c in enumerate(COLOURS):
@@ -61,8 +62,8 @@ _COMMON = dict(zmin=-0.5, zmax=len(COLOURS) - 0.5, colorscale=_colorscale(), tex
 class _Panel:
     """One run's cells on the kept rows: categories, token text, hover data and row labels."""
 
-    def __init__(self, run_: Run, itos: list[str], rows: np.ndarray, prefix: str = ""):
-        self.cats = cell_categories(run_.tokens, run_.x0)[rows]
+    def __init__(self, run_: Run, itos: list[str], rows: np.ndarray, prefix: str = "", accepted: bool = False):
+        self.cats = cell_categories(run_.tokens, run_.x0, accepted)[rows]
         self.text = np.vectorize(lambda i: itos[int(i)])(run_.tokens[rows])
         self.hover = _cell_hover(run_, itos, rows)
         self.labels = [prefix + s for s in row_labels(run_.times, rows)]
@@ -106,12 +107,14 @@ def _colorbar(grid_h: int) -> dict:
                 y=1, yanchor="top", thickness=12)
 
 
-def token_grid_figure(run_: Run, itos: list[str], *, title: str = "", only_changes: bool = True) -> go.Figure:
+def token_grid_figure(run_: Run, itos: list[str], *, title: str = "", only_changes: bool = True,
+                      accepted: bool = False) -> go.Figure:
     """The trajectory as a token grid (steps × positions, coloured by category) with an animated
     'current state' strip on top: a step slider and a play button move a frame over the grid. Traces:
-    0 the strip, 1 the grid, 2 the frame; row labels on the grid's y axis (kept in an HTML export)."""
+    0 the strip, 1 the grid, 2 the frame; row labels on the grid's y axis (kept in an HTML export).
+    ``accepted``: the grammar's oracle accepts x̂ (its tokens that differ from x0 get their own colour)."""
     rows = kept_rows(run_.tokens, only_changes)
-    p = _Panel(run_, itos, rows)
+    p = _Panel(run_, itos, rows, accepted=accepted)
     n_rows = len(rows)
     grid_h = ROW_PX * n_rows + 40
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06 * 240 / (grid_h + 240),
@@ -130,15 +133,16 @@ def token_grid_figure(run_: Run, itos: list[str], *, title: str = "", only_chang
 
 
 def pair_grid_figure(a: Run, b: Run, itos_a: list[str], itos_b: list[str], names: tuple[str, str], *,
-                     only_changes: bool = True) -> go.Figure:
+                     only_changes: bool = True, accepted: tuple[bool, bool] = (False, False)) -> go.Figure:
     """Two runs from the same corrupted seed in one figure, driven by ONE step slider and play button:
     the current state of A and of B one above the other (so they can be compared word by word), then
     A's grid and B's grid. Rows kept: those where either run changed a token (with ``only_changes``).
-    Traces: 0 strip A, 1 strip B, 2 grid A, 3 grid B, 4 frame A, 5 frame B."""
+    Traces: 0 strip A, 1 strip B, 2 grid A, 3 grid B, 4 frame A, 5 frame B. ``accepted``: whether the
+    grammar's oracle accepts A's and B's x̂ (as in ``token_grid_figure``)."""
     if a.tokens.shape != b.tokens.shape:
         raise ValueError(f"the two runs differ in shape: {a.tokens.shape} and {b.tokens.shape}")
     rows = np.union1d(kept_rows(a.tokens, only_changes), kept_rows(b.tokens, only_changes))
-    pa, pb = _Panel(a, itos_a, rows, "A · "), _Panel(b, itos_b, rows, "B · ")
+    pa, pb = _Panel(a, itos_a, rows, "A · ", accepted[0]), _Panel(b, itos_b, rows, "B · ", accepted[1])
     n_rows = len(rows)
     grid_h = ROW_PX * n_rows + 30
     heights = [STRIP_PX, STRIP_PX, grid_h, grid_h]

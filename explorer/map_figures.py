@@ -4,8 +4,6 @@ that projection (placed by ``engine.neighbours.place``), and the nearest neighbo
 point. Pure functions: no ``st.*`` here."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +13,9 @@ from .figures import SPLIT_COLORS, SPLIT_SYMBOLS, level_label
 WORDS_MAX_ROWS = 150     # above this many rows the cells are too small for words: hover shows them
 PATH_COLOR, NEAR_COLOR = "#d62728", "#111111"
 DRAG = {"lasso": "lasso", "box": "select", "click": "pan"}   # selection tool -> plotly dragmode
+# nats: one colour scale for entropy at every N and level, so that two models' maps compare by colour
+# (a memorized sentence is ≈ 0; test sentences are 0.6-0.7 at N = 16; higher values share the top colour)
+ENTROPY_RANGE = (0.0, 2.0)
 
 
 def entropy_rows(entropy: pd.DataFrame, t: float, rows: list[tuple[str, int]] | None = None,
@@ -39,17 +40,19 @@ def entropy_heatmap_figure(matrix: pd.DataFrame, tokens: dict[str, list[list[str
     """Heatmap sequences × positions of H_i (nats) from ``entropy_rows``; ``tokens`` (split -> token
     strings per sequence) become the hover text (at any row count) and the cell labels (blank where H
     is hidden) — by default up to ``WORDS_MAX_ROWS`` rows, where a row is still tall enough to read.
-    With V the colour scale spans 0 .. ln V, the entropy of a uniform guess."""
+    The colour scale is ``ENTROPY_RANGE`` (0 .. 2 nats) at every N and level; higher values take the
+    top colour (the colour bar says ≥ 2)."""
     labels = [f"{s} #{i}" for s, i in matrix.index]
     show_words = len(labels) <= WORDS_MAX_ROWS if show_words is None else show_words
     z = matrix.to_numpy(dtype=float)
     text = [[(tokens[s][i][p] if tokens and i < len(tokens.get(s, [])) and p < len(tokens[s][i])
               and np.isfinite(z[r, c]) else "") for c, p in enumerate(matrix.columns)]
             for r, (s, i) in enumerate(matrix.index)]
-    scale = dict(zmin=0.0, zmax=math.log(V)) if V else {}
+    lo, hi = ENTROPY_RANGE
     fig = go.Figure(go.Heatmap(
-        z=z, x=list(matrix.columns), y=labels, text=text, colorscale="Viridis", **scale,
-        colorbar=dict(title="H (nats)"), xgap=1, ygap=1,
+        z=z, x=list(matrix.columns), y=labels, text=text, colorscale="Viridis", zmin=lo, zmax=hi,
+        colorbar=dict(title="H (nats)", tickvals=[0, 0.5, 1, 1.5, 2], ticktext=["0", "0.5", "1", "1.5", "≥ 2"]),
+        xgap=1, ygap=1,
         texttemplate="%{text}" if show_words else None, textfont=dict(size=10),
         hovertemplate="%{y} · position %{x}<br>token: %{text}<br>H = %{z:.3f} nats<extra></extra>"))
     title = "Per-position conditional entropy" + (f" at {level_label(t, V)}" if t is not None else "")
@@ -74,14 +77,16 @@ def projection_points(projection: pd.DataFrame, space: str, values: pd.Series,
 
 
 def projection_figure(points: pd.DataFrame, color_label: str = "mean entropy (nats)",
-                      title: str = "UMAP projection", tool: str = "lasso") -> go.Figure:
+                      title: str = "UMAP projection", tool: str = "lasso",
+                      crange: tuple[float, float] | None = None) -> go.Figure:
     """Scatter of the projection: ``points`` has columns split, example, x, y, color, text. One trace
-    per split (its own symbol), all coloured on one scale; customdata [split, example]. ``tool``:
-    what a drag draws, 'lasso' or 'box', or 'click' (a drag pans; a click selects one point —
-    Streamlit lets clicks select only when a drag does not)."""
+    per split (its own symbol), all coloured on one scale: ``crange`` (``ENTROPY_RANGE`` for entropy,
+    the same at every N), else the values' own range; customdata [split, example]. ``tool``: what a
+    drag draws, 'lasso' or 'box', or 'click' (a drag pans; a click selects one point — Streamlit lets
+    clicks select only when a drag does not)."""
     fig = go.Figure()
     finite = points["color"].dropna()
-    cmin, cmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    cmin, cmax = crange or ((float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0))
     for split in (s for s in ("train", "test", "generated") if s in set(points["split"])):
         p = points[points["split"] == split]
         fig.add_trace(go.Scatter(

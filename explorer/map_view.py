@@ -96,17 +96,17 @@ def picked(proj: pd.DataFrame) -> tuple[str, int] | None:
 
 
 def panel(entry: widgets.Entry, proj: pd.DataFrame, points: pd.DataFrame, label: str, space: str,
-          sentences: dict[str, list[str]]) -> list[tuple[str, int]]:
+          sentences: dict[str, list[str]], crange: tuple[float, float] | None = None) -> list[tuple[str, int]]:
     """The map with the path and the neighbours; returns the (split, example) chosen with the lasso or
     the box for the heatmap (empty: none, or an empty selection that was reset). With 'click one
     point', a click makes that point the selected sentence (its path is drawn, its nearest neighbours
-    listed and ringed) and the heatmap is not filtered."""
+    listed and ringed) and the heatmap is not filtered. ``crange``: the colour scale (fixed for entropy)."""
     tool = st.radio("Select with", list(mf.DRAG), horizontal=True, **state.bind("em_tool", options=list(mf.DRAG)),
                     format_func={"lasso": "lasso", "box": "box", "click": "click one point"}.get,
                     help="Lasso or box: drag on the map to choose the sequences the heatmap shows. Click one "
                          "point: it becomes the selected sentence, its nearest neighbours are listed beside the map.")
     fig = mf.projection_figure(points, label, "UMAP of the sequences from "
-                               + ("tokens" if space == "tok" else "entropy profiles"), tool)
+                               + ("tokens" if space == "tok" else "entropy profiles"), tool, crange)
     c1, c2 = st.columns(2)
     show_path = c1.toggle("Show the denoising path of the selected sentence", **state.bind("em_path"))
     c2.toggle("Zoom to the path", disabled=not show_path or space != "tok", **state.bind("em_zoom"),

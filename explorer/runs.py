@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import atomic, outputs
+from engine import atomic, corpora, outputs
 from engine.corpus import Corpus
 from engine.evaluation import MeasureConfig
 from engine.model import ModelConfig
 from engine.sweep import entry_dir, measure_entry, train_entry, update_index
 from engine.train import Progress, TrainConfig
+from explorer import run_compare
 
 _DEFAULT = ModelConfig(vocab_size=4)  # the architecture's defaults; vocab_size is per corpus
 # name -> (d_model, n_layers, n_heads), the default first. "small" is the default because it trains
@@ -37,6 +38,11 @@ MODEL_SIZES = {
 DEFAULT_SIZE = "small"
 # optimisation steps (of TrainConfig's batch); the zoo's budgets are in the corpus registry (engine.corpora)
 BUDGETS = {"standard": 1600, "quick": 300}
+ZOO_BUDGET = "zoo"   # the form's third budget: the zoo's own model and budget for the corpus (``zoo_settings``)
+# the largest N the default run fits (engine.underfit, measured on grammar with scripts/whatif_losses.py:
+# N = 64 ends at 0.50 nats/token against its limit 0.69, N = 128 at 0.69 against 0.73, N = 256 at 0.92
+# against 0.77): above it the form offers the zoo's budget or the zoo's own model
+DEFAULT_FITS_N = 128
 # what a budget or a model size does not do, measured (grammar N = 64 at t = 0.25; benchmarks/bench_whatif.py)
 BUDGET_NOTES = {"quick": "does not memorize (N = 64 grammar: train recovery 0.44), for a first look only"}
 SIZE_NOTES = {"tiny": "does not memorize N = 64 grammar in the standard budget (train exact 0.44)"}
@@ -49,7 +55,7 @@ MEASURES = {
     "light": MeasureConfig(n_train=16, n_test=16, trials=1, levels=(0.1, 0.25, 0.5), n_generate=8,
                            steps_per_unit=20),
 }
-HEADLINE_T = 0.25
+HEADLINE_T = run_compare.HEADLINE_T
 
 
 @dataclass(frozen=True)
@@ -61,12 +67,26 @@ class Settings:
     size: str = DEFAULT_SIZE
     seed: int = 0
     measure: str = "standard"
+    batch_size: int = TrainConfig.batch_size
 
     def configs(self, corpus: Corpus) -> tuple[ModelConfig, TrainConfig]:
         d, layers, heads = MODEL_SIZES[self.size]
         model_cfg = ModelConfig(vocab_size=corpus.tokenizer.vocab_size, seq_len=corpus.seq_len,
                                 d_model=d, n_layers=layers, n_heads=heads)
-        return model_cfg, TrainConfig(steps=self.steps, seed=self.seed, warmup=min(50, self.steps // 4))
+        return model_cfg, TrainConfig(steps=self.steps, batch_size=self.batch_size, seed=self.seed,
+                                      warmup=min(50, self.steps // 4))
+
+
+def zoo_settings(corpus: str, n: int, seed: int = 0, measure: str = "standard") -> Settings | None:
+    """The zoo's model and budget for ``corpus`` (its shipped sweep in ``engine.corpora``: size,
+    steps, batch) at N, or None when the corpus has no zoo or its architecture is none of MODEL_SIZES."""
+    sweep = corpora.zoo_sweeps().get(corpora.base_name(corpus))
+    if sweep is None:
+        return None
+    size = next((k for k, v in MODEL_SIZES.items() if v == (sweep.d_model, sweep.layers, sweep.heads)), None)
+    if size is None or sweep.lr != TrainConfig.lr:
+        return None
+    return Settings(n=n, steps=sweep.steps, size=size, seed=seed, measure=measure, batch_size=sweep.batch_size)
 
 
 def budget_label(name: str) -> str:

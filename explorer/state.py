@@ -98,6 +98,7 @@ SESSION = {
     "wi_watch": "the id of the what-if job the What-if page last saw running (it reruns once that job ends)",
     "wi_ended": "the id of the ended what-if job whose outcome the What-if page shows",
     "wi_last": "the run directory whose results the What-if page shows",
+    "wi_upload": "(name, file id, bytes) of the file last uploaded on What-if: Streamlit forgets an upload with its page",
     "jobs_seen": "ids of what-if jobs this session saw running: each is announced once when it ends",
     "jobs_ended": "the id of the ended what-if job the sidebar's status line shows",
 }
@@ -112,6 +113,7 @@ ELEMENTS = frozenset({
     "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "categories_by_n",
     "fluency_by_n", "gen_seed", "gen_sample",
     "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_transition", "wi_show", "wi_measure_run",
+    "wi_zoo_model", "wi_open_transition",
     "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "w_step", "dl_csv", "dl_html"})
 _KEPT = "kept_"   # prefix of the store of PRIVATE values in session state
 

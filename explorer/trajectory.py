@@ -8,7 +8,9 @@ z_t0, z_t1, ..., x_hat (S = n + 2 rows), columns the L positions. Each cell is p
 * ``correct``       — the token equals x0 there and did not change at this step;
 * ``wrong``         — the token differs from x0 and did not change at this step;
 * ``fixed here``    — the token changed at this step and now equals x0;
-* ``broken here``   — the token changed at this step and now differs from x0.
+* ``broken here``   — the token changed at this step and now differs from x0;
+* ``differs, sentence valid`` — on the last row only, a token of x̂ that differs from x0 when the
+  grammar's oracle accepts x̂: another valid sentence, not a mistake.
 
 ``final_states`` walks many seeds of one (x0, t) at once, each with its own generator, for the search
 of a seed on which two models end differently.
@@ -25,8 +27,8 @@ from engine.sample import STEPS_PER_UNIT, denoise, time_grid
 from engine.step import DEFAULT_STEP, categorical, reverse_probs
 from engine.tokenizer import SPECIALS, WordTokenizer, content_mask, split_words
 
-CORRECT, WRONG, FIXED, BROKEN = 0, 1, 2, 3
-CATEGORIES = ("correct", "wrong", "fixed here", "broken here")
+CORRECT, WRONG, FIXED, BROKEN, VALID_OTHER = 0, 1, 2, 3, 4
+CATEGORIES = ("correct", "wrong", "fixed here", "broken here", "differs, sentence valid")
 SPECIAL_TOKENS = frozenset(SPECIALS)
 _MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|$<>~:=&^")
 
@@ -142,16 +144,22 @@ def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, 
     return model(z, torch.full((B,), float(times[-1]))).argmax(-1).numpy()
 
 
-def cell_categories(tokens: np.ndarray, x0: np.ndarray) -> np.ndarray:
-    """Category (CORRECT, WRONG, FIXED, BROKEN) of every cell of a trajectory (S, L) against x0 (L,).
+def cell_categories(tokens: np.ndarray, x0: np.ndarray, accepted: bool = False) -> np.ndarray:
+    """Category (CORRECT, WRONG, FIXED, BROKEN, VALID_OTHER) of every cell of a trajectory (S, L)
+    against x0 (L,).
 
-    Row 0 (the corrupted seed) has no previous row: its cells are only correct or wrong."""
+    Row 0 (the corrupted seed) has no previous row: its cells are only correct or wrong. ``accepted``:
+    the grammar's oracle accepts the final x̂ (the last row), whose tokens that differ from x0 are then
+    VALID_OTHER rather than wrong or broken."""
     tokens, x0 = np.asarray(tokens), np.asarray(x0)
     right = tokens == x0[None]
     changed = np.zeros_like(right)
     changed[1:] = tokens[1:] != tokens[:-1]
     cats = np.where(right, CORRECT, WRONG)
-    return np.where(changed, np.where(right, FIXED, BROKEN), cats).astype(np.int8)
+    cats = np.where(changed, np.where(right, FIXED, BROKEN), cats).astype(np.int8)
+    if accepted and len(cats):
+        cats[-1] = np.where(right[-1], cats[-1], VALID_OTHER)
+    return cats
 
 
 def escape_markdown(text: str) -> str:

@@ -84,18 +84,32 @@ def zoo_entries() -> pd.DataFrame:
     return index
 
 
+def run_entries() -> pd.DataFrame:
+    """The what-if runs' index (corpus, n, path), empty when there are none or it cannot be read."""
+    try:
+        return data.entries(str(data.runs_root()))
+    except (ValueError, OSError):
+        return pd.DataFrame(columns=["corpus", "n", "path"])
+
+
 def sidebar() -> Entry:
-    """Corpus and N selectors in the sidebar, bound to the shared selection; returns the chosen zoo
-    entry (an unknown corpus or N from a link snaps to the first corpus / the nearest N, with a note)."""
+    """Corpus and N selectors in the sidebar, bound to the shared selection; returns the chosen entry:
+    a zoo model, or a what-if run of a corpus the zoo does not have (an uploaded file's, another L's:
+    listed after the zoo's corpora once such a run exists). An unknown corpus or N from a link snaps
+    to the first corpus / the nearest N, with a note."""
     index = zoo_entries()
-    corpora = list(dict.fromkeys(index["corpus"]))
+    runs = run_entries()
+    zoo_corpora = list(dict.fromkeys(index["corpus"]))
+    corpora = zoo_corpora + [c for c in dict.fromkeys(runs["corpus"]) if c not in zoo_corpora]
     if state.get("corpus") not in corpora:
         if state.get("corpus") != state.DEFAULTS["corpus"]:
             st.sidebar.warning(f"Corpus {state.literal(state.get('corpus'))} is not in the zoo; showing "
                                f"'{corpora[0]}'.")
         state.update(corpus=corpora[0])
-    corpus = bound_select("Corpus", corpora, "corpus", help="Which training corpus the models learned.")
-    sizes = [int(n) for n in index.loc[index["corpus"] == corpus, "n"]]
+    corpus = bound_select("Corpus", corpora, "corpus", help="Which training corpus the models learned.",
+                          format_func=lambda c: c if c in zoo_corpora else f"{c} (your what-if runs)")
+    table, root = (index, data.zoo_root()) if corpus in zoo_corpora else (runs, data.runs_root())
+    sizes = [int(n) for n in table.loc[table["corpus"] == corpus, "n"]]
     n = state.get("n")
     if n not in sizes:
         nearest = min(sizes, key=lambda s: abs(math.log(s) - math.log(max(n, 1))))
@@ -104,9 +118,11 @@ def sidebar() -> Entry:
         state.update(n=nearest)
     n = bound_select("Training-set size N", sizes, "n", format_func=lambda v: f"N = {v:,}",
                      help="Number of training sentences (nested subsets: each N contains the smaller ones).")
-    path = index.loc[(index["corpus"] == corpus) & (index["n"] == n), "path"].iloc[0]
+    path = table.loc[(table["corpus"] == corpus) & (table["n"] == n), "path"].iloc[0]
+    if corpus not in zoo_corpora:
+        st.sidebar.caption("What-if runs only: the zoo has no model of this corpus.")
     st.sidebar.caption("The address bar holds the whole selection: copy it to share this view.")
-    return Entry(corpus, n, path, str(data.zoo_root()))
+    return Entry(corpus, n, path, str(root))
 
 
 def step_select(container=None) -> str:

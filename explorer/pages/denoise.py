@@ -56,8 +56,8 @@ if not changed[content].any():
                   key="dn_next_seed")
 
 if second is None:
-    dv.show_outcome(entry.path, r)
-    widgets.figure(gf.token_grid_figure(r, b.tokenizer.itos, only_changes=only_changes),
+    out = dv.show_outcome(entry.path, r)
+    widgets.figure(gf.token_grid_figure(r, b.tokenizer.itos, only_changes=only_changes, accepted=out.valid is True),
                    f"dn_grid_{b.corpus}_n{b.n}", key="dn_grid")
     runs = {f"N = {b.n}": r}
 else:
@@ -65,11 +65,13 @@ else:
     judge = data.bundle(path)
     r2 = partners.denoise_run(path, ids, t, seed, greedy, reference, step2)
     names = (f"{b.corpus} · N = {b.n:,}" + (f", {STEP_LABELS[step]}" if step2 != step else ""), f"{judge.corpus} · {label}")
+    valid = []
     for col, letter, name, p, run_ in zip(st.columns(2), "AB", names, (entry.path, path), (r, r2)):
         col.markdown(f"**{letter}: {name}**")
-        dv.show_outcome(p, run_, container=col)
+        valid.append(dv.show_outcome(p, run_, container=col).valid is True)
     dv.find_seed((entry.path, None, step), (path, reference, step2), ids, t, greedy)
-    widgets.figure(gf.pair_grid_figure(r, r2, b.tokenizer.itos, judge.tokenizer.itos, names, only_changes=only_changes),
+    widgets.figure(gf.pair_grid_figure(r, r2, b.tokenizer.itos, judge.tokenizer.itos, names, only_changes=only_changes,
+                                       accepted=tuple(valid)),
                    f"dn_grid_pair_{b.corpus}_n{b.n}", key="dn_grid_pair")
     runs = {f"A (N = {b.n})": r, f"B ({label})": r2}
 

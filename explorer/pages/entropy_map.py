@@ -16,8 +16,9 @@ entry = widgets.sidebar()
 widgets.caption(
     f"{widgets.entry_label(entry)}. Each cell is the model's uncertainty H_i (nats) about the word at "
     "one position, given the sentence corrupted at level t. A memorizing model is certain (dark) on its "
-    "training sentences; a generalizing one stays uncertain where several words would fit. On the map, "
-    "the red path is one denoising run falling into a basin.",
+    "training sentences; a generalizing one stays uncertain where several words would fit. Entropy has "
+    "the same colours at every N (0 – 2 nats; higher values take the top colour), so two models compare "
+    "by colour. On the map, the red path is one denoising run falling into a basin.",
     f"{widgets.entry_label(entry)}. Dark = certain. Red path: one denoising run.")
 
 tables = widgets.guard(data.tables, entry.path)
@@ -70,7 +71,8 @@ else:
     else:
         values, label = tables["basins"].set_index(["split", "example"])["radius"], "basin radius"
     points = mf.projection_points(proj, space, values, sentences)
-    chosen = map_view.panel(entry, proj, points[points["split"].isin(splits)], label, space, sentences)
+    chosen = map_view.panel(entry, proj, points[points["split"].isin(splits)], label, space, sentences,
+                            mf.ENTROPY_RANGE if colour == "entropy" else None)
     if chosen:
         st.caption(f"{len(chosen)} sequences selected on the projection: the heatmap shows only them, "
                    f"{per_split} per split at most (double-click the projection to clear).")

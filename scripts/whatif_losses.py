@@ -1,0 +1,37 @@
+"""The final train loss (``engine.underfit.final_loss``) of the default What-if run (explorer.runs:
+small model, 1,600 steps of 64, seed 0) on grammar at the given N, beside the zoo's model at that N:
+the measurements behind ``engine.underfit``'s thresholds. Trains only (no measuring), one thread.
+
+    python scripts/whatif_losses.py 64 256 2048
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from engine.corpus import load_corpus
+from engine.sweep import fit
+from engine.underfit import final_loss, loss_limit
+from explorer import runs
+
+ZOO = Path(__file__).resolve().parent.parent / "assets" / "zoo" / "grammar"
+
+
+def zoo_losses() -> dict[int, float]:
+    return {int(p.parent.name[1:]): final_loss(json.loads(p.read_text()).get("loss_history") or [])
+            for p in ZOO.glob("n*/meta.json")}
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    corpus, zoo = load_corpus("grammar"), zoo_losses()
+    for n in [int(a) for a in sys.argv[1:]]:
+        model_cfg, train_cfg = runs.Settings(n=n).configs(corpus)
+        start = time.time()
+        trained = fit(corpus.encode(corpus.subset(n)), model_cfg, train_cfg)
+        print(json.dumps({"n": n, "final_loss": round(final_loss(trained.history), 3),
+                          "last_window": round(trained.history[-1][1], 3), "zoo": round(zoo.get(n, float("nan")), 3),
+                          "limit": loss_limit(n, zoo) and round(loss_limit(n, zoo), 3),
+                          "seconds": round(time.time() - start, 1)}), flush=True)
