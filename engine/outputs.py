@@ -13,16 +13,16 @@ A path the project did not write is not the project's to delete (STYLE 15). Befo
   file holding anything but a lock stamp. Lock files are opened with ``O_NOFOLLOW`` (created with
   ``O_EXCL``), and deleted only while they still are the file we locked.
 
-Markers: a checkpoint is a folder whose ``meta.json`` names the format ``basin-explorer-checkpoint``;
-a sweep folder holds the file ``.basin-explorer-sweep`` (or, written before markers existed, a valid
-``index.json``). Leftover ``.<name>.*.tmp`` / ``.<name>.*.old`` folders of a killed save are removed by
-the next claim of the same place, while it holds the lock.
+What is ours is said by markers (``engine.markers``): a checkpoint lists the files it wrote, and
+``overwrite`` refuses a checkpoint holding anything else (a user's ``notes.txt`` stays where it is); a
+sweep folder holds ``.basin-explorer-sweep``. Leftover ``.<name>.*.tmp`` / ``.<name>.*.old`` scratch
+folders of a killed save are removed by the next claim of the same place, while it holds the lock,
+only when their scratch marker names them.
 """
 from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -31,9 +31,10 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import markers
+
 CHECKPOINT, SWEEP = "checkpoint", "sweep"
-CHECKPOINT_FORMAT = "basin-explorer-checkpoint"   # meta.json's "format": the checkpoint's marker
-SWEEP_MARKER = ".basin-explorer-sweep"
+CHECKPOINT_FORMAT, SWEEP_MARKER = markers.CHECKPOINT_FORMAT, markers.SWEEP_MARKER
 
 LOCK_STAMP = "basin-explorer-lock"   # a lock file holds "basin-explorer-lock <pid> <run id>"
 MAX_LOCK_BYTES = 128
@@ -48,21 +49,9 @@ class OutputError(ValueError):
 
 def kind_of(path: Path) -> str | None:
     """CHECKPOINT or SWEEP when ``path`` is a folder this engine wrote, else None."""
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        if isinstance(meta, dict) and meta.get("format") == CHECKPOINT_FORMAT:
-            return CHECKPOINT
-    except (OSError, ValueError):
-        pass
-    if (path / SWEEP_MARKER).is_file():
-        return SWEEP
-    try:
-        from .zoo import read_index
-        if (path / "index.json").is_file() and read_index(path):
-            return SWEEP
-    except ValueError:
-        pass
-    return None
+    if markers.is_checkpoint(path):
+        return CHECKPOINT
+    return SWEEP if markers.is_sweep(path) else None
 
 
 def check(path: str | os.PathLike, kind: str, *, overwrite: bool = False) -> Path:
@@ -105,6 +94,8 @@ def check(path: str | os.PathLike, kind: str, *, overwrite: bool = False) -> Pat
         if kind == CHECKPOINT and not overwrite:
             raise OutputError(f"'{p}' already holds a checkpoint; pass --overwrite to replace it, "
                               "or choose another folder")
+        if kind == CHECKPOINT:
+            refuse_foreign(p)
     for parent in where.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -127,16 +118,27 @@ def claim(path: str | os.PathLike, kind: str, *, overwrite: bool = False):
         yield p
 
 
+def refuse_foreign(p: Path) -> None:
+    """OutputError naming what in the checkpoint ``p`` Basin Explorer did not write (``--overwrite``
+    replaces only our own files, so it refuses to replace a folder holding a user's)."""
+    found = markers.foreign(p)
+    if found:
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        raise OutputError(f"refusing to overwrite '{p}': it holds files Basin Explorer did not write "
+                          f"({shown}); move them out of the folder, or choose another folder")
+
+
 def remove_leftovers(path: Path) -> list[Path]:
     """Delete ``.<name>.XXXXXXXX.tmp`` / ``.old`` siblings of ``path`` (atomic.directory's scratch
-    folders) left by a killed save; call only while holding the place's lock."""
+    folders) left by a killed save, only those whose scratch marker names them (``markers``); call
+    only while holding the place's lock."""
     pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.(tmp|old)")
     removed = []
     parent = path.absolute().parent
     if not parent.is_dir():
         return removed
     for q in parent.iterdir():
-        if pattern.fullmatch(q.name) and q.is_dir() and not q.is_symlink():
+        if pattern.fullmatch(q.name) and markers.is_scratch(q):
             shutil.rmtree(q, ignore_errors=True)
             removed.append(q)
     return removed

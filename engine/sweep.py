@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -102,14 +103,17 @@ def run_sweeps(plans: list[Plan], root: str | os.PathLike, *, backend=None,
     backend = backend or LocalBackend()
     with outputs.claim(root, outputs.SWEEP) as root:
         for p in plans:
+            _no_link(root / slug(p.corpus.name))
             for n in p.sizes:
                 p.corpus.subset(n)  # fail early on an N larger than the pool
                 for r in range(p.seeds):
                     path = entry_dir(root, p.corpus.name, n, r)
+                    _no_link(path, path / "measure")
                     if not _loads(path):
                         outputs.check(path, outputs.CHECKPOINT, overwrite=True)  # nothing foreign in the way
         if not (root / outputs.SWEEP_MARKER).exists():
-            atomic.write_text(root / outputs.SWEEP_MARKER, "Basin Explorer sweep: entries may be replaced\n")
+            atomic.write_text(root / outputs.SWEEP_MARKER,
+                              f"Basin Explorer sweep: entries may be replaced\nid {uuid.uuid4().hex}\n")
     # one writer per corpus of a sweep; sweeps of two corpora may share the folder (index.json has its lock)
     with ExitStack() as stack:
         for p in plans:
@@ -301,11 +305,20 @@ def measure_entry(path: str | os.PathLike, cfg: MeasureConfig, only=None, *,
     ``only``: names of registered measurements to compute or back-fill (with what they need that is
     missing); the other tables already there are kept, and summary.json is rebuilt from all of them.
     None: every measurement that applies."""
+    _no_link(Path(path), Path(path) / "measure")
     b = checkpoint.load(path)
     existing = {k: v for k, v in load_tables(path).items() if k not in only} if only is not None else {}
     ev = evaluate(b, cfg, oracle_for(b.corpus, b.tokenizer), only=only, tables=existing, progress=progress)
     save_evaluation(ev, path, names=[n for n in ev.tables if n not in existing])
     return ev
+
+
+def _no_link(*paths: Path) -> None:
+    """OutputError if any of ``paths`` is a symbolic link: tables are never written through one."""
+    for p in paths:
+        if p.is_symlink():
+            raise outputs.OutputError(f"refusing to write into '{p}': it is a symbolic link; Basin Explorer "
+                                      "writes only into real folders (replace the link by a folder)")
 
 
 def _loads(path: Path) -> bool:

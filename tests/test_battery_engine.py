@@ -23,7 +23,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine import cli, outputs, textfile
+from engine import cli, markers, outputs, textfile
 from engine.checkpoint import load, save
 from engine.evaluation import MeasureConfig
 from engine.model import Denoiser, ModelConfig
@@ -146,7 +146,7 @@ def test_checkpoint_and_sweep_are_not_confused(ckpt, corpus_file, tmp_path, caps
     assert code == 2 and "refusing to write a sweep" in err and "holds a Basin Explorer checkpoint" in err
     sweep = tmp_path / "sw"
     sweep.mkdir()
-    (sweep / outputs.SWEEP_MARKER).write_text("x")
+    (sweep / outputs.SWEEP_MARKER).write_text("Basin Explorer sweep\n")
     (sweep / "notes.txt").write_text("keep")
     code, err = run_cli(_train(sweep, corpus_file, "--overwrite"), capsys)
     assert code == 2 and "refusing to write a checkpoint" in err
@@ -157,7 +157,7 @@ def test_sweep_refuses_a_foreign_folder_where_an_entry_goes(tmp_path, corpus_fil
     sweep = tmp_path / "sw"
     entry = sweep / "file-corpus-txt" / "n00008"
     entry.mkdir(parents=True)
-    (sweep / outputs.SWEEP_MARKER).write_text("x")
+    (sweep / outputs.SWEEP_MARKER).write_text("Basin Explorer sweep\n")
     (entry / "mine.txt").write_text("keep")
     code, err = run_cli(["sweep", "--corpus", corpus_file, "--sizes", "8", "--out", sweep, "--steps", "2"], capsys)
     assert code == 2 and "n00008" in err and "not written by Basin Explorer" in err
@@ -233,6 +233,7 @@ def test_kill_9_during_save_leaves_scratch_that_the_next_save_removes(tmp_path, 
     assert len(scratch) == 2 and {p.rsplit(".", 1)[1] for p in scratch} == {"tmp", "lock"}
     assert load(out).corpus == "unit-test"                            # the old checkpoint is intact
     (tmp_path / ".ck.zzzzzzzz.old").mkdir()                            # as an interrupted replace leaves
+    markers.mark_scratch(tmp_path / ".ck.zzzzzzzz.old")
     torch.manual_seed(1)
     ids = torch.zeros(2, 5, dtype=torch.long)
     save(out, Denoiser(TINY), TOK, ids, ids, TCFG, "after", overwrite=True)

@@ -59,7 +59,7 @@ def test_round_trip_fp32(ckpt, tiny_model, tiny_cfg):
     assert b.loss_history == [(1, 2.5), (5, 1.25)] and b.extra == {"note": "x"}
     assert not b.model.training
     assert b.noise.V == 7 and b.noise.eps == tiny_cfg.noise_eps
-    assert sorted(os.listdir(ckpt)) == ["data.safetensors", "meta.json", "model.safetensors"]
+    assert sorted(os.listdir(ckpt)) == [".basin-explorer", "data.safetensors", "meta.json", "model.safetensors"]
 
 
 def test_round_trip_half(tmp_path, tiny_model):
@@ -82,7 +82,7 @@ def test_save_replaces_and_leaves_no_temp_files(tmp_path, tiny_model):
     assert torch.equal(_logits(b.model), _logits(other))
     assert not torch.equal(_logits(b.model), _logits(tiny_model))
     assert os.listdir(tmp_path) == ["ck"]
-    assert sorted(os.listdir(path)) == ["data.safetensors", "meta.json", "model.safetensors"]
+    assert sorted(os.listdir(path)) == [".basin-explorer", "data.safetensors", "meta.json", "model.safetensors"]
 
 
 def test_failed_save_keeps_the_old_checkpoint(tmp_path, tiny_model, monkeypatch):

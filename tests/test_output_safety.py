@@ -139,3 +139,204 @@ def test_a_lock_replaced_while_held_is_not_deleted(box, outside):
         lp.unlink()
         lp.symlink_to(outside / "secret.txt")
     assert lp.is_symlink() and (outside / "secret.txt").read_text().startswith("a user's file")
+
+
+# ---------------------------------------------------------------- 2. writes through links, foreign files
+
+@pytest.fixture
+def ckpt(box):
+    """A tiny checkpoint written by this engine (with its marker) and one measured table."""
+    import torch
+
+    from engine.checkpoint import save
+    from engine.model import Denoiser, ModelConfig
+    from engine.tokenizer import WordTokenizer
+    from engine.train import TrainConfig
+
+    torch.manual_seed(0)
+    ids = torch.randint(0, 7, (6, 5), generator=torch.Generator().manual_seed(1))
+    path = save(box / "ck", Denoiser(ModelConfig(vocab_size=7, seq_len=5, d_model=16, n_layers=1, n_heads=2)).eval(),
+                WordTokenizer(list("abcd")), ids, ids[:3], TrainConfig(steps=5, batch_size=8, warmup=2), "unit-test")
+    return path
+
+
+def _evaluation():
+    import pandas as pd
+
+    from engine.evaluation import Evaluation
+
+    return Evaluation({"entropy": pd.DataFrame({"split": ["train"], "t": [0.5], "entropy": [1.0]})},
+                      {"corpus": "unit-test", "tables": {}})
+
+
+WRITE_LINKS = {  # what is linked inside the checkpoint -> refused (a fragment) or replaced (None)
+    "measure/ links to a user folder": (lambda ck, out: (ck / "measure").symlink_to(out), "is a symbolic link"),
+    "measure/ is a dangling link": (lambda ck, out: (ck / "measure").symlink_to(out / "made"), "is a symbolic link"),
+    "summary.json links to a user file": (
+        lambda ck, out: ((ck / "measure").mkdir(), (ck / "measure" / "summary.json").symlink_to(out / "secret.txt")), None),
+    "a table links to a user file": (
+        lambda ck, out: ((ck / "measure").mkdir(),
+                         (ck / "measure" / "entropy.parquet").symlink_to(out / "secret.txt")), None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRITE_LINKS))
+def test_tables_are_never_written_through_a_link(case, ckpt, outside):
+    from engine.evaluation import save_evaluation
+
+    make, fragment = WRITE_LINKS[case]
+    make(ckpt, outside)
+    before = tree_hash(outside)
+    if fragment is None:  # the link itself is replaced by our file; its target is untouched
+        save_evaluation(_evaluation(), ckpt)
+        assert not (ckpt / "measure" / "summary.json").is_symlink()
+        assert not (ckpt / "measure" / "entropy.parquet").is_symlink()
+    else:
+        with pytest.raises(ValueError, match=fragment):
+            save_evaluation(_evaluation(), ckpt)
+        assert (ckpt / "measure").is_symlink()
+    assert tree_hash(outside) == before and not (outside / "made").exists()
+
+
+def test_measure_refuses_a_linked_checkpoint(ckpt, box, outside):
+    from engine.evaluation import MeasureConfig
+    from engine.sweep import measure_entry
+
+    (box / "link").symlink_to(ckpt)
+    before = tree_hash(ckpt)
+    with pytest.raises(outputs.OutputError, match="is a symbolic link"):
+        measure_entry(box / "link", MeasureConfig(n_train=1, n_test=1, trials=1, levels=(0.5,), n_generate=1))
+    assert tree_hash(ckpt) == before
+
+
+def _legacy(ck: Path) -> None:
+    """Make ``ck`` look like a checkpoint written before markers."""
+    (ck / ".basin-explorer").unlink()
+
+
+OVERWRITE_REFUSED = {  # what the user put into a checkpoint -> the fragment of the refusal
+    "notes.txt": (lambda ck, out: (ck / "notes.txt").write_text("my notes"), "notes.txt"),
+    "notes.txt in an old checkpoint": (lambda ck, out: (_legacy(ck), (ck / "notes.txt").write_text("mine")),
+                                       "notes.txt"),
+    "a plot in measure/": (lambda ck, out: ((ck / "measure").mkdir(), (ck / "measure" / "plot.png").write_bytes(b"x")),
+                           "measure/plot.png"),
+    "a folder of the user's": (lambda ck, out: ((ck / "drafts").mkdir(), (ck / "drafts" / "a.txt").write_text("a")),
+                               "drafts/a.txt"),
+    "an empty folder": (lambda ck, out: (ck / "empty").mkdir(), "empty/"),
+    "a link to a user file": (lambda ck, out: (ck / "secret.txt").symlink_to(out / "secret.txt"), "secret.txt"),
+    "a file the marker does not list": (lambda ck, out: (ck / "extra.safetensors").write_bytes(b"x"),
+                                        "extra.safetensors"),
+    "a table an old checkpoint's registry does not name": (
+        lambda ck, out: (_legacy(ck), (ck / "measure").mkdir(), (ck / "measure" / "mine.parquet").write_bytes(b"x")),
+        "measure/mine.parquet"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERWRITE_REFUSED))
+def test_overwrite_refuses_a_checkpoint_holding_a_users_files(case, ckpt, outside, corpus_file, capsys):
+    make, fragment = OVERWRITE_REFUSED[case]
+    make(ckpt, outside)
+    before, outside_before = tree_hash(ckpt), tree_hash(outside)
+    code, err = run_cli(_train(ckpt, corpus_file) + ["--overwrite"], capsys)
+    assert code == 2 and "holds files Basin Explorer did not write" in err and fragment in err
+    assert tree_hash(ckpt) == before and tree_hash(outside) == outside_before
+
+
+@pytest.mark.parametrize("case", ["marked", "old, unmarked", "old, with measured tables"])
+def test_overwrite_replaces_our_own_files(case, ckpt, corpus_file, capsys):
+    if case != "marked":
+        _legacy(ckpt)
+    if case == "old, with measured tables":
+        from engine.evaluation import save_evaluation
+
+        save_evaluation(_evaluation(), ckpt)
+        (ckpt / "measure" / ".entropy.parquet.abcd1234.tmp").write_bytes(b"killed")
+    code, err = run_cli(_train(ckpt, corpus_file) + ["--overwrite"], capsys)
+    assert code == 0, err
+    assert sorted(os.listdir(ckpt)) == [".basin-explorer", "data.safetensors", "meta.json", "model.safetensors"]
+
+
+def test_a_forged_one_key_meta_json_is_not_a_checkpoint(box, corpus_file, capsys):
+    forged = box / "forged"
+    forged.mkdir()
+    (forged / "meta.json").write_text('{"format": "basin-explorer-checkpoint"}')
+    (forged / "thesis.txt").write_text("three years of work")
+    before = tree_hash(forged)
+    code, err = run_cli(_train(forged, corpus_file) + ["--overwrite"], capsys)
+    assert code == 2 and "not written by Basin Explorer" in err and tree_hash(forged) == before
+
+
+def test_the_zoo_checkpoints_stay_ours_and_loadable(tmp_path):
+    """The checkpoints in assets/zoo predate markers: they load, and --overwrite may replace them."""
+    import shutil
+
+    from engine.checkpoint import load
+
+    zoo_root = Path(__file__).resolve().parent.parent / "assets" / "zoo"
+    entry = zoo.read_index(zoo_root)[0]
+    copy = tmp_path / "copy"
+    shutil.copytree(zoo_root / entry["path"], copy)
+    assert not (copy / ".basin-explorer").exists() and (copy / "measure").is_dir()
+    assert outputs.kind_of(copy) == outputs.CHECKPOINT and load(copy).n == entry["n"]
+    assert outputs.check(copy, outputs.CHECKPOINT, overwrite=True) == copy
+    (copy / "notes.txt").write_text("mine")
+    with pytest.raises(outputs.OutputError, match="notes.txt"):
+        outputs.check(copy, outputs.CHECKPOINT, overwrite=True)
+
+
+LEFTOVERS = {  # a folder beside the checkpoint named like a scratch folder -> whether it is ours
+    "ours (marked)": True,
+    "a user's folder": False,
+    "a marker naming another folder": False,
+    "a link to a marked folder": False,
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEFTOVERS))
+def test_clean_up_removes_only_scratch_folders_marked_as_ours(case, ckpt, box, outside):
+    from engine import markers
+    from engine.checkpoint import load, save
+
+    q = box / ".ck.abcdefgh.old"
+    if case == "a link to a marked folder":
+        (outside / ".ck.abcdefgh.old").mkdir()
+        markers.mark_scratch(outside / ".ck.abcdefgh.old")
+        q.symlink_to(outside / ".ck.abcdefgh.old")
+    else:
+        q.mkdir()
+        (q / "thesis.txt").write_text("three years of work")
+        if case == "ours (marked)":
+            markers.mark_scratch(q)
+        elif case == "a marker naming another folder":
+            (q / markers.SCRATCH).write_text(f".ck.zzzzzzzz.old {'0' * 32}\n")
+    before, outside_before = tree_hash(q) if not q.is_symlink() else None, tree_hash(outside)
+    b = load(ckpt)
+    save(ckpt, b.model, b.tokenizer, b.train_ids, b.test_ids, b.train_config, "again", overwrite=True)
+    assert (not os.path.lexists(q)) == LEFTOVERS[case]
+    if not LEFTOVERS[case] and before is not None:
+        assert tree_hash(q) == before
+    assert tree_hash(outside) == outside_before
+
+
+INDEXES = {  # index.json in a folder that is not marked as a sweep -> whether a sweep adopts it
+    "any list": ('[{"corpus": "x", "n": 1, "path": "y"}]', False),
+    "a path outside": ('[{"corpus": "x", "n": 1, "path": "../outside"}]', False),
+    "an entry that is a user folder": ('[{"corpus": "x", "n": 1, "path": "thesis"}]', False),
+    "an entry that is a checkpoint of ours": ('[{"corpus": "x", "n": 6, "path": "ck"}]', True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INDEXES))
+def test_a_sweep_adopts_only_a_folder_of_ours(case, ckpt, box, outside, corpus_file, capsys):
+    text, adopted = INDEXES[case]
+    (box / "index.json").write_text(text)
+    (box / "thesis").mkdir()
+    (box / "thesis" / "thesis.txt").write_text("three years of work")
+    os.chdir(box.parent)  # (box's parent is tmp_path: never the cwd or above it)
+    if adopted:
+        assert outputs.kind_of(box) == outputs.SWEEP
+        return
+    before, outside_before = tree_hash(box), tree_hash(outside)
+    code, err = run_cli(["sweep", "--corpus", corpus_file, "--sizes", "8", "--out", box, "--steps", "2"], capsys)
+    assert code == 2 and "not written by Basin Explorer" in err
+    assert tree_hash(box) == before and tree_hash(outside) == outside_before
