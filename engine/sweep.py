@@ -13,8 +13,10 @@ backend (``engine.backends``: this process, or Ray). Tasks compute and return; t
 one writer: it saves each trained checkpoint (``checkpoint.save``, atomic), then the measured tables
 (``save_evaluation``, each atomic), then the index entry, and sweep.csv at the end, so a crash or a
 cancelled task leaves no partial entry. Resumable: a checkpoint that loads is not retrained, and only
-its missing tables are measured. A failed task is retried by the backend, then reported
-(``SweepFailed``, raised once everything else has finished and been written).
+its missing, damaged (unreadable, or without the registry's columns) or stale tables are measured,
+all of them when summary.json is gone; a killed write's ``.tmp`` files are removed. A failed task is
+retried by the backend, then reported (``SweepFailed``, raised once everything else has finished and
+been written), and so is an entry that ends up without a row in sweep.csv.
 
 The sweep folder carries the marker ``outputs.SWEEP_MARKER``; a folder that is neither new, empty nor
 a sweep is refused before any work (``outputs.claim``), and so is an entry place that holds anything
@@ -33,11 +35,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, checkpoint, outputs
+from . import atomic, checkpoint, outputs, registry
 from .backends import LocalBackend, Outcome, Task
 from .corpus import Corpus, oracle_for
 from .evaluation import Evaluation, MeasureConfig, evaluate, load_tables, missing, save_evaluation
 from .model import ModelConfig
+from .summary import Summary
 from .train import MAX_SEED, TrainConfig, check_fits, default_device, memory_estimate, train
 from .zoo import (INDEX, entry_dir, read_index, results_table, seed_summary, slug,  # noqa: F401 (re-exported)
                   update_index)
@@ -111,6 +114,7 @@ def run_sweeps(plans: list[Plan], root: str | os.PathLike, *, backend=None,
                     _no_link(path, path / "measure")
                     if not _loads(path):
                         outputs.check(path, outputs.CHECKPOINT, overwrite=True)  # nothing foreign in the way
+        atomic.remove_abandoned(root / INDEX)  # a killed index write's
         if not (root / outputs.SWEEP_MARKER).exists():
             atomic.write_text(root / outputs.SWEEP_MARKER,
                               f"Basin Explorer sweep: entries may be replaced\nid {uuid.uuid4().hex}\n")
@@ -172,6 +176,7 @@ class _Driver:
         tables = {}
         for p in self.plans:
             tables[p.corpus.name] = table = results_table(self.root, p.corpus.name)
+            self._check_listed(p, table)
             folder = self.root / slug(p.corpus.name)
             atomic.write_file(folder / "sweep.csv", lambda f, t=table: t.to_csv(f, index=False))
             if len(table) and table.groupby("n")["seed"].nunique().max() > 1:
@@ -191,12 +196,13 @@ class _Driver:
 
     def _measure_or_index(self, e: _Entry, b, first: bool = True) -> None:
         """Queue the measurement of what ``e`` lacks (``first`` in line), or file it in the index."""
-        todo = [m for m in missing(e.path, b, cfg=e.plan.measure_cfg) if e.plan.projection or m != "projection"]
-        if not todo:  # resumes per table: only what is missing or measured with another config is measured
+        valid = valid_tables(e.path)
+        todo = [m for m in to_measure(e.path, b, e.plan.measure_cfg, valid) if e.plan.projection or m != "projection"]
+        if not todo:  # resumes per table: only what is missing, damaged or measured with another config
             update_index(self.root, e.plan.corpus.name, e.n, e.path, seed=b.seed)
             self._stage(e, "done")
             return
-        existing = {k: v for k, v in load_tables(e.path).items() if k not in todo}
+        existing = {k: v for k, v in valid.items() if k not in todo}
         task = Task(e.label("measure"), JOBS["measure"], (b, existing, e.plan.measure_cfg, todo),
                     self.backend.resources(False, memory_estimate(e.plan.model_cfg, e.plan.train_cfg)),
                     key=("measure", e))
@@ -226,6 +232,17 @@ class _Driver:
             save_evaluation(ev, e.path, names=list(ev.tables))
             update_index(self.root, e.plan.corpus.name, e.n, e.path, seed=b.seed)
             self._stage(e, "done")
+
+    def _check_listed(self, p: Plan, table: pd.DataFrame) -> None:
+        """A failure for each entry of ``p`` that finished but has no row in the results table."""
+        listed = set(zip(table["n"], table["seed"])) if len(table) else set()
+        failed = {label.split(" ", 1)[1] for label, _ in self.failures}  # "corpus N=.. seed=.." of failed tasks
+        for n in p.sizes:
+            for seed in range(p.train_cfg.seed, p.train_cfg.seed + p.seeds):
+                if (n, seed) not in listed and f"{p.corpus.name} N={n} seed={seed}" not in failed:
+                    self.failures.append((f"sweep.csv {p.corpus.name} N={n} seed={seed}",
+                                          "no row in sweep.csv: the entry or its measure/summary.json is missing "
+                                          "from the index or unreadable; run the same command again"))
 
     def _check_resources(self) -> None:
         """Refuse before any work what can never run: a training larger than this machine's free
@@ -307,10 +324,48 @@ def measure_entry(path: str | os.PathLike, cfg: MeasureConfig, only=None, *,
     None: every measurement that applies."""
     _no_link(Path(path), Path(path) / "measure")
     b = checkpoint.load(path)
+    remove_abandoned(Path(path))
     existing = {k: v for k, v in load_tables(path).items() if k not in only} if only is not None else {}
     ev = evaluate(b, cfg, oracle_for(b.corpus, b.tokenizer), only=only, tables=existing, progress=progress)
     save_evaluation(ev, path, names=[n for n in ev.tables if n not in existing])
     return ev
+
+
+def valid_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """The registered tables of ``path``/measure that read and have the registry's columns (a
+    truncated or foreign table is left out, so a resume measures it again)."""
+    out = {}
+    for name, m in registry.load_all().items():
+        f = path / "measure" / f"{name}.parquet"
+        if not f.is_file() or f.is_symlink():
+            continue
+        try:
+            df = pd.read_parquet(f)
+        except Exception:  # noqa: BLE001 (pyarrow raises many kinds for a damaged file)
+            continue
+        if all(c in df.columns for c in m.columns):
+            out[name] = df
+    return out
+
+
+def to_measure(path: Path, b, cfg: MeasureConfig, valid: dict) -> list[str]:
+    """The tables of the checkpoint ``path`` to (re-)measure: missing, damaged (not in ``valid``) or
+    measured with another config. Every one when summary.json is missing or unreadable (what the
+    tables were measured with is then unknown). Removes a killed write's scratch files first."""
+    remove_abandoned(path)
+    wanted = registry.plan(None, bundle=b)
+    try:
+        Summary.read(path)
+    except ValueError:
+        return wanted
+    redo = set(missing(path, b, cfg=cfg)) | (set(wanted) - set(valid))
+    return [n for n in wanted if n in redo]
+
+
+def remove_abandoned(path: Path) -> None:
+    """Remove the scratch files a killed ``measure`` left in ``path``/measure (``atomic.remove_abandoned``)."""
+    for name in [f"{n}.parquet" for n in registry.names()] + ["summary.json"]:
+        atomic.remove_abandoned(path / "measure" / name)
 
 
 def _no_link(*paths: Path) -> None:

@@ -340,3 +340,123 @@ def test_a_sweep_adopts_only_a_folder_of_ours(case, ckpt, box, outside, corpus_f
     code, err = run_cli(["sweep", "--corpus", corpus_file, "--sizes", "8", "--out", box, "--steps", "2"], capsys)
     assert code == 2 and "not written by Basin Explorer" in err
     assert tree_hash(box) == before and tree_hash(outside) == outside_before
+
+
+# ---------------------------------------------------------------- 3. a resumed sweep checks its tables
+
+@pytest.fixture(scope="module")
+def measured_sweep(tmp_path_factory):
+    """A tiny finished sweep (grammar, N = 4, one seed, no projection) and its tables, built once."""
+    import pandas as pd
+
+    from engine import backends
+    from engine.corpus import grammar_corpus
+    from engine.model import ModelConfig
+    from engine.sweep import run_sweep
+    from test_sweep_backends import MEASURE, TRAIN
+
+    corpus = grammar_corpus()
+    cfg = ModelConfig(vocab_size=corpus.tokenizer.vocab_size, seq_len=corpus.seq_len, d_model=16, n_layers=1,
+                      n_heads=2)
+    root = tmp_path_factory.mktemp("resume") / "sweep"
+    run_sweep(corpus, [4], root, cfg, TRAIN, MEASURE, projection=False, backend=backends.LocalBackend(threads=1))
+    tables = {p.stem: pd.read_parquet(p) for p in (root / "grammar" / "n00004" / "measure").glob("*.parquet")}
+    return root, corpus, cfg, tables
+
+
+def _resume(measured_sweep, tmp_path, damage):
+    import shutil
+
+    from engine import backends
+    from engine.sweep import run_sweep
+    from test_sweep_backends import MEASURE, TRAIN
+
+    src, corpus, cfg, _ = measured_sweep
+    root = tmp_path / "sweep"
+    shutil.copytree(src, root)
+    damage(root, root / "grammar" / "n00004" / "measure")
+    return root, run_sweep(corpus, [4], root, cfg, TRAIN, MEASURE, projection=False,
+                           backend=backends.LocalBackend(threads=1))
+
+
+def _truncate(p: Path) -> None:
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+
+
+def _drop_column(p: Path) -> None:
+    import pandas as pd
+
+    df = pd.read_parquet(p)
+    df.drop(columns=[df.columns[-1]]).to_parquet(p)
+
+
+DAMAGE = {
+    "truncated table": lambda root, m: _truncate(m / "recovery.parquet"),
+    "table without a column": lambda root, m: _drop_column(m / "recovery.parquet"),
+    "table of junk": lambda root, m: (m / "entropy.parquet").write_bytes(b"not parquet"),
+    "deleted summary.json": lambda root, m: (m / "summary.json").unlink(),
+    "summary.json of junk": lambda root, m: (m / "summary.json").write_text("{"),
+    "deleted index.json": lambda root, m: (root / "index.json").unlink(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_a_resumed_sweep_measures_damaged_tables_again(case, measured_sweep, tmp_path):
+    import pandas as pd
+
+    root, results = _resume(measured_sweep, tmp_path, DAMAGE[case])
+    measure = root / "grammar" / "n00004" / "measure"
+    for name, df in measured_sweep[3].items():  # every table as first measured (same seeds, same numbers)
+        pd.testing.assert_frame_equal(pd.read_parquet(measure / f"{name}.parquet"), df)
+    table = pd.read_csv(root / "grammar" / "sweep.csv")
+    assert set(zip(table["n"], table["seed"])) == {(4, 0)} and len(table) == len(results) > 0
+    assert not list(measure.glob(".*.tmp"))
+
+
+SCRATCH = {  # a file in measure/ or the sweep folder -> whether a re-run removes it
+    "measure/.recovery.parquet.abcd1234.tmp": True,
+    "measure/.summary.json.x_y9zzzz.tmp": True,
+    ".index.json.abcd1234.tmp": True,
+    "measure/.recovery.parquet.notes.tmp": False,    # not the shape of our scratch name
+    "measure/recovery-notes.tmp": False,
+    ".index.json.abcd1234.tmp.bak": False,
+}
+
+
+def test_a_killed_measures_tmp_files_are_removed_by_the_next_run(measured_sweep, tmp_path, outside):
+    import fcntl
+
+    held = []
+
+    def damage(root, m):
+        for rel in SCRATCH:
+            (root / "grammar" / "n00004" / rel if rel.startswith("measure/") else root / rel).write_bytes(b"killed")
+        (m / ".entropy.parquet.abcd1234.tmp").symlink_to(outside / "secret.txt")    # a link: never followed
+        (m / ".basins.parquet.live1234.tmp").write_bytes(b"a live writer's")       # flock-ed: kept
+        held.append(os.open(m / ".basins.parquet.live1234.tmp", os.O_RDONLY))
+        fcntl.flock(held[-1], fcntl.LOCK_EX)
+
+    before = tree_hash(outside)
+    try:
+        root, _ = _resume(measured_sweep, tmp_path, damage)
+    finally:
+        for fd in held:
+            os.close(fd)
+    for rel, removed in SCRATCH.items():
+        p = root / "grammar" / "n00004" / rel if rel.startswith("measure/") else root / rel
+        assert p.exists() != removed, rel
+    m = root / "grammar" / "n00004" / "measure"
+    assert (m / ".entropy.parquet.abcd1234.tmp").is_symlink() and (m / ".basins.parquet.live1234.tmp").exists()
+    assert tree_hash(outside) == before
+
+
+def test_sweep_csv_lists_every_entry_or_the_sweep_fails_naming_it(measured_sweep, tmp_path, monkeypatch):
+    from engine import sweep
+    from engine.sweep import SweepFailed
+
+    real = sweep.results_table
+    monkeypatch.setattr(sweep, "results_table", lambda root, name: real(root, name).iloc[:0])
+    with pytest.raises(SweepFailed) as failed:
+        _resume(measured_sweep, tmp_path, lambda root, m: None)
+    assert [label for label, _ in failed.value.failures] == ["sweep.csv grammar N=4 seed=0"]
+    assert "no row in sweep.csv" in failed.value.failures[0][1]
