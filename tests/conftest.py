@@ -1,6 +1,10 @@
 """Shared fixtures: a tiny untrained denoiser, fake models with known outputs, a brute-force
 reference for the reverse posterior built from explicit V x V transition matrices (Bayes' rule), a
-binomial tolerance for Monte Carlo counts, and the tiny zoo the app tests run on."""
+binomial tolerance for Monte Carlo counts, and the tiny zoo the app tests run on.
+
+Test tiers (pytest.ini): every test of a module that drives the browser is marked ``browser``, of one
+that runs pages with AppTest ``app``, and of the modules in ``SLOW_MODULES`` ``slow``, so that
+``pytest -m "not app and not browser and not slow"`` is the fast engine tier."""
 from __future__ import annotations
 
 import math
@@ -11,6 +15,23 @@ import pytest
 import torch
 
 from engine.model import Denoiser, ModelConfig
+
+SLOW_MODULES = {"test_sweep_backends.py", "test_end_to_end.py"}   # Ray, whole sweeps, real training
+
+
+def pytest_collection_modifyitems(config, items):
+    kinds: dict[str, str | None] = {}
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.name not in kinds:
+            text = path.read_text(encoding="utf-8")
+            kinds[path.name] = ("browser" if "playwright" in text or "from browser import" in text
+                                else "app" if "AppTest" in text else None)
+        if kinds[path.name]:
+            item.add_marker(kinds[path.name])
+        if path.name in SLOW_MODULES:
+            item.add_marker("slow")
+
 
 TINY = ModelConfig(vocab_size=7, seq_len=5, d_model=16, n_layers=1, n_heads=2)
 SIGMAS = 5.0  # Monte Carlo tolerance in binomial standard deviations
