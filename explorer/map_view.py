@@ -129,6 +129,9 @@ def panel(entry: widgets.Entry, proj: pd.DataFrame, points: pd.DataFrame, label:
     # a chart whose figure changes is a new chart (its selection starts empty): the key only needs to
     # change to clear a selection on an unchanged figure
     key = f"projection_{entry.path}_{space}_{tool}_{st.session_state.get('em_resets', 0)}"
+    kept = _kept_selection(key) if tool != "click" else []
+    if kept:
+        _show_selection(fig, kept)
     event = widgets.figure(fig, f"projection_{space}_{entry.corpus}_n{entry.n}", container=left, key=key,
                            select=("points", "box", "lasso"))
     chosen = figures.selected_examples(event)
@@ -147,7 +150,44 @@ def panel(entry: widgets.Entry, proj: pd.DataFrame, points: pd.DataFrame, label:
         st.rerun()
     if st.session_state.pop("em_empty", False):
         left.info("That selection caught no sequence: the heatmap shows all of them.", icon=":material/select:")
-    return chosen
+    if kept:
+        left.button(f"Clear the selection ({len(kept)} sequences)", on_click=_clear, key="em_clear",
+                    icon=":material/deselect:")
+        if not state.in_link("em_selected"):
+            left.caption("This selection is too long for the link: a link opens without it.")
+    return kept
+
+
+def _kept_selection(key: str) -> list[tuple[str, int]]:
+    """The sequences chosen on the projection (kept in ``em_selected``, and in the link): those of the
+    chart's own selection when it has one; none once the user cleared it (a double click, or an empty
+    box or lasso); else the kept ones (from a link, or from before a page switch or another tool)."""
+    event = st.session_state.get(key)   # the chart's selection as the browser sent it, before it is drawn
+    drawn = figures.selected_examples(event)
+    if drawn:
+        st.session_state["em_drawn"] = key
+        state.keep("em_selected", drawn)
+    elif figures.has_selection(event) or st.session_state.get("em_drawn") == key:
+        st.session_state.pop("em_drawn", None)
+        state.keep("em_selected", [])
+    return [tuple(p) for p in state.kept("em_selected")]
+
+
+def _show_selection(fig, chosen: list[tuple[str, int]]) -> None:
+    """Mark ``chosen`` as the selected points of the projection's sequence traces (the others are
+    dimmed), as a lasso or box would: a selection restored from a link looks as it did when drawn."""
+    wanted = set(chosen)
+    for trace in fig.data:
+        custom = trace.customdata
+        if trace.name in ("train", "test", "generated") and custom is not None:
+            trace.selectedpoints = [i for i, (s, e) in enumerate(custom) if (str(s), int(e)) in wanted]
+
+
+def _clear() -> None:
+    """The 'Clear the selection' button: nothing kept, and a new chart (its own selection starts empty)."""
+    state.keep("em_selected", [])
+    st.session_state.pop("em_drawn", None)
+    st.session_state["em_resets"] = st.session_state.get("em_resets", 0) + 1
 
 
 def _path(entry: widgets.Entry, fig, split: str, example: int) -> None:

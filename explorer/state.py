@@ -16,6 +16,17 @@ like ``/basins?corpus=grammar&n=64&split=train&example=3&t=0.25&seed=0&page=basi
 ``&present=1`` in presenter mode, ``&text=...`` while Denoise runs a typed sentence and
 ``&step=plugin`` while the paper's plug-in sampler is chosen instead of the exact step).
 
+Some page-private values are part of what a view shows, so the link carries them too (``LINKED``),
+each only while it differs from its default: ``compare=1`` (Denoise side by side), ``partner=...``
+(its second model: ``step:plugin``/``step:exact``, ``ideal:memorizer``/``ideal:generalizer``, a zoo
+entry relative to the zoo, e.g. ``grammar/n00032``, or ``run:`` and a what-if run relative to the
+runs folder), ``mode=greedy`` (Denoise's steps), ``metric=exact_match`` (Transition), ``tool=box``
+or ``tool=click`` (the Entropy map's selection tool), ``rows=40`` (its rows per split) and
+``sel=train:0-3,7;test:2`` (the sequences chosen on its projection with the lasso or the box: per
+split, examples and ranges in the order chosen). They are read from the link into the kept store on
+the session's first run, checked like the rest (a partner that the page does not offer is noted
+when the page draws its list), and written to the URL whenever they change.
+
 Widgets: Streamlit forgets the value of a widget that a run did not draw, so a page switch resets
 every widget of the page left. ``bind(key, ...)`` is the one mechanism that keeps them: it writes the
 widget's key from where its value lives (the shared selection or view setting it shows, else this
@@ -28,13 +39,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from engine import corpora
 from engine.step import DEFAULT_STEP, STEPS
+from engine.transition import METRICS
 
 KEYS = {"corpus": str, "n": int, "split": str, "example": int, "t": float, "seed": int}
 DEFAULTS = {"corpus": "grammar", "n": 0, "split": "train", "example": 0, "t": 0.25, "seed": 0}
 MAX_INT = 2**31 - 1  # largest N, example index and seed a link may carry (the seed widgets' maximum)
 MAX_TEXT = 300       # longest typed sentence a link carries (far more than any sequence length holds)
+MAX_SELECTED = 5_000  # most sequences a link's selection on the Entropy map may name
+MAX_LINKED = 4_000    # longest text of one page-private value in a link (a longer selection stays out of it)
 
 
 def _flag(raw: str) -> bool:
@@ -79,6 +96,7 @@ PRIVATE = {
     # Entropy map
     "em_splits": ["train", "test", "generated"], "em_padding": True, "em_rows": 24, "em_space": "tok",
     "em_colour": "entropy", "em_tool": "lasso", "em_path": True, "em_zoom": True,
+    "em_selected": [],   # not a widget: the (split, example) chosen on the projection (``keep``)
     # Generate
     "gen_count": 8,
     # What-if (wi_n's default depends on the corpus: the page passes it to bind; wi_size is
@@ -87,6 +105,100 @@ PRIVATE = {
     "wi_seed": 0, "wi_measure": "standard",
     **{f"wi_seq_len_{name}": spec.seq_len for name, spec in corpora.CORPORA.items()}, "wi_seq_len_upload": corpora.SEQ_LEN,
 }
+
+
+def _points(raw: str) -> list[tuple[str, int]]:
+    """'train:0-3,7;test:2' -> [('train', 0), ..., ('train', 3), ('train', 7), ('test', 2)]; ValueError
+    for any other text, a split that is not train, test or generated, or over MAX_SELECTED sequences."""
+    out = []
+    for part in raw.split(";"):
+        split, _, examples = part.partition(":")
+        if split not in ("train", "test", "generated") or not examples:
+            raise ValueError(part)
+        for item in examples.split(","):
+            lo, dash, hi = item.partition("-")
+            lo = int(lo)
+            hi = int(hi) if dash else lo
+            if not 0 <= lo <= hi <= MAX_INT or len(out) + hi - lo >= MAX_SELECTED:
+                raise ValueError(item)
+            out += [(split, i) for i in range(lo, hi + 1)]
+    return out
+
+
+def _points_text(points) -> str:
+    """The inverse of ``_points``: per split (in order of first appearance), its examples in the order
+    chosen, a run of consecutive ones as a range."""
+    groups: dict[str, list[int]] = {}
+    for split, example in points:
+        groups.setdefault(str(split), []).append(int(example))
+    parts = []
+    for split, examples in groups.items():
+        runs = []
+        for e in examples:
+            if runs and e == runs[-1][1] + 1:
+                runs[-1][1] = e
+            else:
+                runs.append([e, e])
+        parts.append(split + ":" + ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs))
+    return ";".join(parts)
+
+
+def _model_text(path) -> str:
+    """A second model's choice key as a link carries it: a zoo entry relative to the zoo, a what-if
+    run as 'run:' and its path relative to the runs folder (so that a link works on another
+    install), anything else (an ideal or step key, a path elsewhere) as it is."""
+    from . import data
+
+    for prefix, root in (("", data.zoo_root()), ("run:", data.runs_root())):
+        if str(path).startswith(str(root).rstrip("/") + "/"):
+            return prefix + str(path)[len(str(root).rstrip("/")) + 1:]
+    return str(path)
+
+
+def _model_key(raw: str) -> str:
+    """The inverse of ``_model_text``: the choice key (as ``explorer.partners.candidates`` keys them)."""
+    from . import data
+
+    if raw.startswith(("ideal:", "step:", "/")):
+        return raw
+    if raw.startswith("run:"):
+        return str(data.runs_root() / raw[len("run:"):])
+    return str(data.zoo_root() / raw)
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a page-private value travels in a link: its URL parameter, the text -> value cast (raises
+    ValueError on a bad one), the test a cast value must pass, the words for the note when it fails,
+    what is used instead, and value -> text."""
+    name: str
+    read: Callable
+    valid: Callable
+    words: str
+    fallback: str
+    write: Callable = str
+
+
+# Page-private values a link carries while they differ from their PRIVATE default (see the docstring).
+LINKED = {
+    "dn_compare": Link("compare", _flag, lambda v: True, "1 (on) or 0 (off)", "side by side off",
+                       lambda v: "1" if v else "0"),
+    "dn_partner": Link("partner", _model_key, lambda v: 0 < len(v) <= 1000 and v.isprintable(),
+                       "one of the second models Denoise lists for this model", "the default second model",
+                       _model_text),
+    "dn_mode": Link("mode", str, lambda v: v in ("stochastic", "greedy"), "'stochastic' or 'greedy'",
+                    "stochastic steps"),
+    "tr_metric": Link("metric", str, lambda v: v in METRICS, " or ".join(f"'{m}'" for m in METRICS),
+                      "the recovery rate"),
+    "em_tool": Link("tool", str, lambda v: v in ("lasso", "box", "click"), "'lasso', 'box' or 'click'",
+                    "the lasso"),
+    "em_rows": Link("rows", int, lambda v: 4 <= v <= 128 and v % 4 == 0,
+                    "a number of rows from 4 to 128, a multiple of 4", "24 rows per split"),
+    "em_selected": Link("sel", _points, lambda v: len(v) > 0,
+                        f"a list like 'train:0-3,7;test:2' of at most {MAX_SELECTED:,} sequences",
+                        "no selection", _points_text),
+}
+
 # Other per-session values a page keeps (not widgets).
 SESSION = {
     "dn_typed": "the last sentence typed on Denoise, restored when 'my own sentence' is chosen again",
@@ -95,6 +207,7 @@ SESSION = {
     "em_resets": "how many empty selections the Entropy map's projection has cleared (part of its chart key)",
     "em_empty": "set when an empty selection was cleared: the Entropy map says so once",
     "em_picked": "(split, example, shared split, shared example): a generated point clicked on the Entropy map",
+    "em_drawn": "the key of the Entropy map's projection chart whose own selection is the kept one (em_selected)",
     "wi_watch": "the id of the what-if job the What-if page last saw running (it reruns once that job ends)",
     "wi_ended": "the id of the ended what-if job whose outcome the What-if page shows",
     "wi_last": "the run directory whose results the What-if page shows",
@@ -110,7 +223,7 @@ ELEMENTS = frozenset({
     "transition_chart", "entropy_chart", "dn_grid", "dn_entropy", "dn_find", "dn_source", "dn_text", "dn_example",
     "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
     "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",
-    "entropy_heatmap", "em_neighbours", "em_compute", "categories", "fresh_categories", "categories_by_n",
+    "entropy_heatmap", "em_neighbours", "em_compute", "em_clear", "categories", "fresh_categories", "categories_by_n",
     "fluency_by_n", "gen_seed", "gen_sample",
     "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_transition", "wi_show", "wi_measure_run",
     "wi_zoo_model", "wi_open_transition",
@@ -159,6 +272,21 @@ def init() -> None:
         st.session_state[_slot(key)] = default if value is None else value
     if st.session_state[_slot("text")] is not None:
         st.session_state["dn_typed"] = st.session_state[_slot("text")]
+    for key, link in LINKED.items():
+        raw = st.query_params.get(link.name)
+        if raw is None:
+            continue
+        try:
+            value = link.read(raw)
+            ok = link.valid(value)
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if ok:
+            st.session_state[_KEPT + key] = value
+            st.session_state.setdefault("_link_unchecked", set()).add(key)   # bind checks it against the options
+        else:
+            _note(f"Ignored {literal(f'{link.name}={raw}')} from the link: {link.name} must be {link.words}. "
+                  f"Using {link.fallback}.")
     # the page named in the first URL (``?page=basins``), for the entry script to honour once
     st.session_state["_url_page"] = st.query_params.get("page")
     st.session_state["_state_ready"] = True
@@ -197,6 +325,8 @@ def update(**values) -> None:
         values["split"] = source
     if ("split" in values or "example" in values) and "text" not in values:
         values["text"] = None
+    if any(k in values and KEYS[k](values[k]) != st.session_state[_slot(k)] for k in ("corpus", "n")):
+        st.session_state.pop(_KEPT + "em_selected", None)   # a selection names another model's sequences
     for key, value in values.items():
         if key in KEYS:
             st.session_state[_slot(key)] = KEYS[key](value)
@@ -216,6 +346,17 @@ def update(**values) -> None:
 def kept(key: str):
     """The kept value of the page-private widget ``key`` (its default until it is changed)."""
     return st.session_state.get(_KEPT + key, PRIVATE[key])
+
+
+def keep(key: str, value) -> None:
+    """Keep ``value`` as the page-private value ``key`` (one that no widget holds, e.g. the Entropy
+    map's selection), and the URL with it when the link carries it."""
+    if key not in PRIVATE:
+        raise KeyError(f"{key!r} is not a page-private key named in explorer.state.PRIVATE")
+    if kept(key) != value:
+        st.session_state[_KEPT + key] = value
+        if key in LINKED:
+            sync_url()
 
 
 def bind(key: str, shared: str | None = None, *, shown=None, options=None, default=None) -> dict:
@@ -242,6 +383,9 @@ def bind(key: str, shared: str | None = None, *, shown=None, options=None, defau
         elif options is not None and not _among(value, options):
             fallback = PRIVATE[key] if default is None else default
             value = fallback if _among(fallback, options) else (options[0] if options else None)
+            if key in LINKED:   # the link shows what the widget shows: its default, not a value it cannot show
+                _unavailable(key)
+        st.session_state.get("_link_unchecked", set()).discard(key)
         callback, args = _keep, (key,)
     st.session_state[key] = value
     return {"key": key, "on_change": callback, "args": args}
@@ -259,6 +403,20 @@ def _push(name: str, key: str) -> None:
 
 def _keep(key: str) -> None:
     st.session_state[_KEPT + key] = st.session_state[key]
+    if key in LINKED:
+        sync_url()
+
+
+def _unavailable(key: str) -> None:
+    """A linked value the page does not offer (now) is dropped; when it came from the link and this
+    is the first time a page shows it, a note says so (the entry script has shown its notes already)."""
+    link = LINKED[key]
+    if key in st.session_state.get("_link_unchecked", set()):
+        raw = link.write(kept(key))
+        st.sidebar.warning(f"Ignored {literal(f'{link.name}={raw}')} from the link: {link.name} must be "
+                           f"{link.words}. Using {link.fallback}.", icon=":material/link_off:")
+    st.session_state.pop(_KEPT + key, None)
+    sync_url()
 
 
 def params(page: str | None = None) -> dict[str, str]:
@@ -274,6 +432,10 @@ def params(page: str | None = None) -> dict[str, str]:
         out["text"] = text
     if get("step") != DEFAULT_STEP:
         out["step"] = get("step")
+    for key, link in LINKED.items():
+        value = kept(key)
+        if value != PRIVATE[key] and len(text := link.write(value)) <= MAX_LINKED:
+            out[link.name] = text
     page = page or st.session_state.get("_page")
     if page:
         out["page"] = page
@@ -292,9 +454,16 @@ def url_page(pages) -> str | None:
     return None
 
 
+def in_link(key: str) -> bool:
+    """Whether the link carries the page-private value ``key`` as it is now (a value at its default
+    needs no place in it; a selection longer than MAX_LINKED characters of text has none)."""
+    value = kept(key)
+    return value == PRIVATE[key] or len(LINKED[key].write(value)) <= MAX_LINKED
+
+
 def sync_url(page: str | None = None) -> None:
-    """Write the whole selection and the view settings (and the page's url path, if given, else the
-    last one given) into the query string."""
+    """Write the whole selection, the view settings and the linked page-private values (and the
+    page's url path, if given, else the last one given) into the query string."""
     init()
     if page:
         st.session_state["_page"] = page

@@ -358,3 +358,116 @@ def test_presenter_mode_from_a_link(server, page, shots):
     assert "present=1" in page.url and plot(page, 0, "p.layout.font.size") == 20
     assert_clean(page, "Entropy map in presenter mode")
     screenshot(page, shots, "entropy-map-presenter")
+
+
+# ------------------------------------------------------------------------------------ issue 21.4
+
+def shown(page) -> dict:
+    """What the Denoise and Transition widgets show on the current page: each checked radio and
+    toggle by its label, and the text of each selectbox."""
+    return page.evaluate("""() => {
+        const out = {};
+        const kinds = ['stRadio', 'stCheckbox', 'stSelectbox'].map(k => `[data-testid="${k}"]`).join();
+        for (const w of document.querySelectorAll(kinds)) {
+            const label = w.querySelector('[data-testid="stWidgetLabel"]')?.innerText.trim() || '';
+            if (w.dataset.testid === 'stSelectbox') out[label] = w.querySelector('input').value;
+            else if (w.dataset.testid === 'stCheckbox') out[label] = w.querySelector('input').checked;
+            else out[label] = [...w.querySelectorAll('label')].filter(l => l.querySelector('input')?.checked)
+                                                                  .map(l => l.innerText.trim()).join();
+        }
+        return out; }""")
+
+
+def open_page(page, name: str, path: str) -> None:
+    """Go to page ``name`` through the sidebar, as a user would (Streamlit drops the query string; the
+    app writes it again from the session)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+    page.wait_for_url(re.compile(f"[?&]page={path}(&|$)"))
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+
+
+def test_a_link_restores_the_whole_view(server, browser, page, shots):
+    """Side by side with the ideal memorizer, greedy steps and the plug-in sampler on Denoise, exact
+    match on Transition: the page's URL, opened in a fresh browser context (no session, no cookies),
+    shows every one of them again."""
+    page.set_default_timeout(RUN_TIMEOUT)
+    page.goto(f"{server['url']}/denoise?n=8&t=0.5&seed=1")
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    page.get_by_text("Side by side with a second model").click()
+    settle(page)
+    choose(page, "Second model", "ideal memorizer")
+    page.get_by_text("greedy", exact=True).click()
+    settle(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Plug-in step (the paper's sampler)").click()
+    settle(page)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length == 2")
+    denoise = shown(page)
+    assert denoise["Second model"].startswith("ideal memorizer") and denoise["Steps"] == "greedy"
+    assert denoise["Side by side with a second model"] is True and denoise["Sampler"].startswith("Plug-in")
+    open_page(page, "Transition", "transition")
+    page.locator('[data-testid="stSidebar"]').get_by_text("exact match", exact=True).click()
+    settle(page)
+    transition, link = shown(page), page.url
+    assert transition["Recovery measure"] == "exact match"
+    for part in ("compare=1", "partner=ideal%3Amemorizer", "mode=greedy", "step=plugin", "metric=exact_match"):
+        assert part in link, link
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    try:
+        fresh = context.new_page()
+        fresh.set_default_timeout(RUN_TIMEOUT)
+        fresh.goto(link)
+        fresh.wait_for_selector(".js-plotly-plot")
+        settle(fresh)
+        assert_clean(fresh, "Transition from the link")
+        assert shown(fresh) == transition
+        open_page(fresh, "Denoise", "denoise")
+        fresh.wait_for_function("document.querySelectorAll('.js-plotly-plot').length == 2")
+        assert_clean(fresh, "Denoise from the link")
+        assert shown(fresh) == denoise
+        assert not fresh.locator('[data-testid="stSidebar"]').get_by_text("Ignored").count()
+        screenshot(fresh, shots, "denoise-from-a-link")
+    finally:
+        context.close()
+
+
+def test_a_link_restores_a_box_selection(server, browser, page, shots):
+    """A box drawn on the Entropy map's projection (rows per split 4): the fresh context shows the same
+    heatmap rows and the same points selected on the map."""
+    page.set_default_timeout(RUN_TIMEOUT)
+    page.goto(f"{server['url']}/entropy-map?n=32&rows=4&tool=box")
+    page.wait_for_selector(".js-plotly-plot")
+    settle(page)
+    page.get_by_text("Zoom to the path").click()
+    settle(page)
+    box = page.evaluate("""() => { const p = document.querySelector('.js-plotly-plot'), r = p.getBoundingClientRect();
+        const xa = p._fullLayout.xaxis, ya = p._fullLayout.yaxis;
+        return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length]; }""")
+    x0, y0, w, h = box
+    page.mouse.move(x0 + w * 0.05, y0 + h * 0.05)
+    page.mouse.down()
+    page.mouse.move(x0 + w * 0.6, y0 + h * 0.6, steps=10)
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"sel="))
+    settle(page)
+    heat = "[...document.querySelectorAll('.js-plotly-plot')].find(p => p.data[0].type === 'heatmap').data[0].y"
+    marked = ("document.querySelector('.js-plotly-plot').data.filter(t => t.selectedpoints)"
+              ".map(t => [t.name, t.selectedpoints.map(i => t.customdata[i][1]).sort()])")
+    rows, points, link = page.evaluate(f"() => {heat}"), page.evaluate(f"() => {marked}"), page.url
+    assert rows and sum(len(p) for _, p in points) >= len(rows)
+    assert page.get_by_role("button", name=re.compile("Clear the selection")).count() == 1
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    try:
+        fresh = context.new_page()
+        fresh.set_default_timeout(RUN_TIMEOUT)
+        fresh.goto(link)
+        fresh.wait_for_selector(".js-plotly-plot")
+        settle(fresh)
+        assert_clean(fresh, "Entropy map from the link")
+        assert fresh.evaluate(f"() => {heat}") == rows and fresh.evaluate(f"() => {marked}") == points
+        screenshot(fresh, shots, "entropy-map-selection-from-a-link")
+    finally:
+        context.close()

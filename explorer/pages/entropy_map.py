@@ -75,7 +75,7 @@ else:
                             mf.ENTROPY_RANGE if colour == "entropy" else None)
     if chosen:
         st.caption(f"{len(chosen)} sequences selected on the projection: the heatmap shows only them, "
-                   f"{per_split} per split at most (double-click the projection to clear).")
+                   f"{per_split} per split at most; the link keeps the selection.")
     else:
         widgets.caption("Drag a box or a lasso on the projection to show only those sequences in the heatmap; "
                         "with 'click one point', click a sequence to list its nearest neighbours.",
