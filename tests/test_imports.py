@@ -1,0 +1,63 @@
+"""The import graph: the engine never imports the app (nor Streamlit), pages are imported by nobody,
+and the modules imported at load time form no cycle (parsed from the source, nothing imported)."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, top_level_only: bool) -> set[str]:
+    """Project modules that ``path`` imports (``top_level_only``: at load time, not inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    out = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            out.add(base)
+            out |= {f"{base}.{a.name}" for a in node.names}
+    return {m for m in out if m.split(".")[0] in ("engine", "explorer")}
+
+
+SOURCES = {module_name(p): p for folder in ("engine", "explorer") for p in (ROOT / folder).rglob("*.py")}
+
+
+def test_the_engine_never_imports_the_app():
+    for name, path in SOURCES.items():
+        if name.startswith("engine"):
+            assert not any(m.startswith("explorer") for m in imports(path, False)), name
+            assert "import streamlit" not in path.read_text(encoding="utf-8"), name
+
+
+def test_no_module_imports_a_page():
+    for name, path in SOURCES.items():
+        assert not any(m.startswith("explorer.pages") for m in imports(path, False)), name
+
+
+def test_load_time_imports_form_no_cycle():
+    graph = {name: {m for m in imports(path, True) if m in SOURCES and m != name} for name, path in SOURCES.items()}
+    assert {"engine.noise", "engine.step"} <= graph["engine.sample"]     # the parse sees relative imports
+    state: dict[str, int] = {}
+
+    def visit(node, chain):
+        if state.get(node) == 1:
+            raise AssertionError("import cycle: " + " -> ".join(chain + [node]))
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for nxt in graph[node]:
+            visit(nxt, chain + [node])
+        state[node] = 2
+
+    for node in graph:
+        visit(node, [])
