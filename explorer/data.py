@@ -8,9 +8,11 @@ The zoo root is ``assets/zoo`` unless the environment variable BASIN_ZOO names a
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -206,15 +208,46 @@ def generations(path: str, step: str) -> pd.DataFrame | None:
     return tables(path).get(name) if name else None
 
 
-def _generation_files(path: str, seed: int, count: int, step: str = "exact") -> list:
+def pool_draw(path: str, step: str, seed: int, count: int) -> pd.DataFrame:
+    """``count`` of the stored generations with the reverse ``step`` (all of them if fewer are stored),
+    drawn without replacement by ``numpy.random.Generator(seed).choice``, in the order drawn:
+    instant, and the same seed draws the same rows. ValueError when none were measured with ``step``."""
+    import numpy as np
+
+    pool = generations(path, step)
+    if pool is None or pool.empty:
+        raise ValueError(f"this model has no stored generations with the {step} step")
+    rows = np.random.default_rng(int(seed)).choice(len(pool), size=min(int(count), len(pool)), replace=False)
+    return pool.iloc[rows].reset_index(drop=True)
+
+
+LIVE_CHUNK = 8   # fresh samples denoised per cached call: the progress bar moves once per chunk
+
+
+def _generation_files(path: str, *_) -> list:
     return model_files(path) + [Path(path) / "measure" / "summary.json"]
 
 
-@by_mtime(_generation_files, st.cache_data(show_spinner=False, max_entries=32))
-def live_generations(path: str, seed: int, count: int, step: str = "exact") -> pd.DataFrame:
-    """``count`` fresh samples from the model at ``path`` with generator seed ``seed`` and the reverse
-    ``step``, labelled like the stored generations (d1, d2, twin, category, text), on the measurements'
-    generation grid."""
+@contextlib.contextmanager
+def live_threads():
+    """Run a live action with the torch threads the machine can spare (``budget.spare_threads``)."""
+    import torch
+
+    from .budget import spare_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(spare_threads(before))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@by_mtime(_generation_files, st.cache_data(show_spinner=False, max_entries=128))
+def _live_chunk(path: str, seed: int, chunk: int, step: str) -> tuple[pd.DataFrame, bytes]:
+    """Samples ``chunk · LIVE_CHUNK`` .. ``(chunk + 1) · LIVE_CHUNK − 1`` of the stream that one torch
+    generator seeded with ``seed`` denoises from noise, labelled like the stored generations, and the
+    generator's state after them (where chunk + 1 goes on)."""
     import torch
 
     from engine.corpus import oracle_for
@@ -227,7 +260,31 @@ def live_generations(path: str, seed: int, count: int, step: str = "exact") -> p
         steps = summary(path).get("measure_config", {}).get("gen_steps_per_unit")
     except ValueError:
         steps = None
-    gen = torch.Generator().manual_seed(int(seed))
-    samples = generate(b.model, int(count), b.noise, b.config.seq_len, generator=gen,
-                       steps_per_unit=int(steps or MeasureConfig().gen_steps_per_unit), step=step)
-    return novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)
+    gen = torch.Generator()
+    if chunk == 0:
+        gen.manual_seed(int(seed))
+    else:
+        gen.set_state(torch.frombuffer(bytearray(_live_chunk(path, seed, chunk - 1, step)[1]), dtype=torch.uint8))
+    with live_threads():
+        samples = generate(b.model, LIVE_CHUNK, b.noise, b.config.seq_len, generator=gen,
+                           steps_per_unit=int(steps or MeasureConfig().gen_steps_per_unit), step=step)
+    table = novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)
+    table["sample"] += chunk * LIVE_CHUNK
+    return table, gen.get_state().numpy().tobytes()
+
+
+def live_generations(path: str, seed: int, count: int, step: str = "exact",
+                     report: Callable[[int, int, float], None] | None = None,
+                     clock: Callable[[], float] = time.monotonic) -> pd.DataFrame:
+    """``count`` fresh samples from the model at ``path`` with the reverse ``step``, on the
+    measurements' generation grid, labelled like the stored generations (d1, d2, twin, category,
+    text): the first ``count`` of the stream of one torch generator seeded once with ``seed`` and
+    denoised ``LIVE_CHUNK`` at a time, each chunk its own cached call. The same seed gives the same
+    sentences, and a larger count only adds sentences. ``report(done, count, seconds)`` after each
+    chunk (seconds since the start by ``clock``)."""
+    start, parts = clock(), []
+    for chunk in range(-(-int(count) // LIVE_CHUNK)):
+        parts.append(_live_chunk(path, int(seed), chunk, str(step))[0])
+        if report is not None:
+            report(min((chunk + 1) * LIVE_CHUNK, int(count)), int(count), clock() - start)
+    return pd.concat(parts, ignore_index=True).head(int(count)) if parts else pd.DataFrame()

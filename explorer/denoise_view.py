@@ -4,6 +4,7 @@ the grammar's verdict on x̂), and the search for a seed on which two models end
 Widgets keep their values with ``state.bind``."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import streamlit as st
@@ -119,20 +120,37 @@ def show_outcome(path: str, r: tj.Run, container=None) -> oc.Outcome:
 
 def find_seed(a: partners.Spec, b: partners.Spec, x0: list[int], t: float, greedy: bool) -> None:
     """The 'find a seed where they differ' button: searches the next ``dn_search`` seeds after the
-    shared one and makes the first on which the two models end differently the shared seed."""
+    shared one, within ``partners.SEARCH_SECONDS`` with a progress bar, and makes the first on which
+    the two models end differently the shared seed. When the budget runs out first, it says how far
+    it got, and the button goes on from there while nothing else changes."""
+    limit = partners.SEARCH_SECONDS
     found = st.session_state.pop("dn_found", None)
     if found is not None:
-        seed, start, stop = found
-        (st.success if seed is not None else st.info)(
-            f"Seed {seed}: the first of {start} – {stop} on which the two models end differently." if seed is not None
-            else f"The two models end alike on every seed from {start} to {stop}. Try another level t or example.")
+        r = partners.Search(*found)
+        if r.seed is not None:
+            st.success(f"Seed {r.seed}: the first of {r.start} – {r.stop} on which the two models end differently.")
+        elif r.ran_out:
+            st.warning(f"The {limit} s budget ran out after seeds {r.start} – {r.resume - 1} of {r.start} – {r.stop}: "
+                       f"the two models end alike on all of them. Click again to go on from seed {r.resume}.",
+                       icon=":material/timer:")
+        else:
+            st.info(f"The two models end alike on every seed from {r.start} to {r.stop}. Try another level t or example.")
+    where = (a, b, tuple(x0), float(t), bool(greedy), state.get("seed"))
+    resume = st.session_state.get("dn_resume")
+    start = resume[1] if resume and resume[0] == where else state.get("seed") + 1
     c1, c2 = st.columns([1, 3])
     count = c1.number_input("seeds to try", 10, 1000, step=10, **state.bind("dn_search"))
-    if c2.button(f"Find a seed where they differ (next {count} seeds)", icon=":material/search:", key="dn_find"):
-        start = state.get("seed") + 1
-        with st.spinner(f"Denoising seeds {start} – {start + count - 1} with both models..."):
-            seed = partners.first_differing_seed(a, b, x0, t, start, int(count), greedy)
-        st.session_state["dn_found"] = (seed, start, start + count - 1)
-        if seed is not None:
-            state.update(seed=seed)
+    label = (f"Go on from seed {start} (next {count} seeds, at most {limit} s)" if start != state.get("seed") + 1
+             else f"Find a seed where they differ (next {count} seeds, at most {limit} s)")
+    if c2.button(label, icon=":material/search:", key="dn_find"):
+        bar = st.progress(0.0, text=f"Denoising seeds {start} – {start + count - 1} with both models...")
+
+        def report(tried: int, total: int, seconds: float) -> None:
+            bar.progress(tried / total, text=f"{tried} of {total} seeds tried · {seconds:.1f} s of {limit} s")
+
+        r = partners.first_differing_seed(a, b, x0, t, start, int(count), greedy, limit, report=report)
+        st.session_state["dn_found"] = dataclasses.astuple(r)
+        st.session_state["dn_resume"] = (where, r.resume) if r.ran_out else None
+        if r.seed is not None:
+            state.update(seed=r.seed)
         st.rerun()

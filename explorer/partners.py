@@ -8,6 +8,11 @@ modification times, x0, t, seed), never by modules.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -18,6 +23,7 @@ from engine.corpora import references_for
 from engine.step import DEFAULT_STEP, STEP_LABELS, STEPS
 
 from . import data, widgets
+from .budget import Budget
 from . import trajectory as tj
 
 IDEAL = "ideal:"   # prefix of the choice keys of the ideal denoisers: 'ideal:memorizer', 'ideal:generalizer'
@@ -25,6 +31,7 @@ STEP = "step:"     # prefix of the choice key of the same model with another ste
 Spec = tuple       # (checkpoint path, ideal reference or None, step): what one run denoises with
 IDEAL_LABELS = {"memorizer": "ideal memorizer", "generalizer": "ideal generalizer"}
 SEARCH_CHUNK = 25   # seeds walked as one batch while searching
+SEARCH_SECONDS = 10  # the wall-clock budget of one search, named on its button
 
 
 def _model(path: str, reference: str | None):
@@ -60,18 +67,51 @@ def outcome(path: str, r: tj.Run) -> oc.Outcome:
     return oc.classify(r.x_hat, r.x0, data.bundle(path).train_ids.numpy(), _oracle(path))
 
 
-def first_differing_seed(a: Spec, b: Spec, x0: list[int], t: float, start: int, count: int,
-                         greedy: bool) -> int | None:
-    """The first seed in start .. start + count - 1 on which runs ``a`` and ``b`` ((path, reference,
-    step) each) end differently from x0 at level t (``engine.outcome.differ``), checked with the
-    very runs the page shows; None if they agree on every seed of the range."""
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """Where a search for a seed on which two runs end differently got to: it asked for the seeds
+    ``start`` .. ``stop`` and checked ``start`` .. ``start + tried − 1``; ``seed`` is the first on
+    which they differ, None if they agree on every one checked."""
+    seed: int | None
+    start: int
+    stop: int
+    tried: int
+
+    @property
+    def ran_out(self) -> bool:
+        """True when the time budget ended the search before it found a seed or reached ``stop``."""
+        return self.seed is None and self.start + self.tried <= self.stop
+
+    @property
+    def resume(self) -> int:
+        """The first seed not yet checked."""
+        return self.start + self.tried
+
+
+def first_differing_seed(a: Spec, b: Spec, x0: list[int], t: float, start: int, count: int, greedy: bool,
+                         seconds: float = math.inf, clock: Callable[[], float] = time.monotonic,
+                         report: Callable[[int, int, float], None] | None = None) -> Search:
+    """Search start .. start + count − 1 for the first seed on which runs ``a`` and ``b`` ((path,
+    reference, step) each) end differently from x0 at level t (``engine.outcome.differ``), checked
+    with the very runs the page shows, ``SEARCH_CHUNK`` seeds per batched walk, within ``seconds``
+    of wall-clock time by ``clock`` (``budget.Budget``: no batch starts that would end past it).
+    ``report(tried, count, seconds)`` after each batch."""
+    budget = Budget(seconds, clock)
+    tried = 0
     for lo in range(start, start + count, SEARCH_CHUNK):
+        if not budget.fits():
+            break
         seeds = list(range(lo, min(lo + SEARCH_CHUNK, start + count)))
-        for seed in _candidates(*a, *b, tuple(int(i) for i in x0), float(t), tuple(seeds), bool(greedy)):
-            if oc.differ(outcome(a[0], denoise_run(a[0], x0, t, seed, greedy, a[1], a[2])),
-                         outcome(b[0], denoise_run(b[0], x0, t, seed, greedy, b[1], b[2]))):
-                return seed
-    return None
+        with data.live_threads():
+            hits = _candidates(*a, *b, tuple(int(i) for i in x0), float(t), tuple(seeds), bool(greedy))
+            for seed in hits:
+                if oc.differ(outcome(a[0], denoise_run(a[0], x0, t, seed, greedy, a[1], a[2])),
+                             outcome(b[0], denoise_run(b[0], x0, t, seed, greedy, b[1], b[2]))):
+                    return Search(seed, start, start + count - 1, seed - start + 1)
+        tried += len(seeds)
+        if report is not None:
+            report(tried, count, budget.elapsed())
+    return Search(None, start, start + count - 1, tried)
 
 
 @data.by_mtime(lambda path_a, ref_a, step_a, path_b, *_: data.model_files(path_a) + data.model_files(path_b),

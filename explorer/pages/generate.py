@@ -77,19 +77,45 @@ if len(fl):
     widgets.figure(gfig.fluency_figure(fl, selected_n=entry.n), f"fluency_by_n_{entry.corpus}", key="fluency_by_n")
 
 st.subheader("Sample fresh sentences")
-c1, c2, c3 = st.columns([1, 1, 2])
+c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
 seed = c1.number_input("seed", min_value=0, max_value=state.MAX_INT, step=1, **state.bind("gen_seed", "seed"))
 count = c2.slider("how many", 1, 64, **state.bind("gen_count"))
-if c3.button("Sample", type="primary", icon=":material/casino:", key="gen_sample"):
-    st.session_state["live_generation"] = (entry.path, int(seed), int(count), step)
+if c3.button("Sample", type="primary", icon=":material/casino:", key="gen_sample",
+             help=f"Draw from the {len(gens)} generations stored with this model and sampler: instant."):
+    st.session_state["live_generation"] = (entry.path, int(seed), int(count), step, "pool", None)
+if c4.button("Denoise new ones from noise", icon=":material/blur_on:", key="gen_live",
+             help=f"Run the model now, {data.LIVE_CHUNK} samples at a time: seconds per sample on a laptop, "
+                  "more on a busy machine."):
+    st.session_state["live_generation"] = (entry.path, int(seed), int(count), step, "live", None)
 job = st.session_state.get("live_generation")
-if job and job[0] == entry.path:
-    with st.spinner("Denoising from noise..."):
-        fresh = widgets.guard(data.live_generations, *job)
-    st.caption(f"{job[2]} samples with seed {job[1]} and the {STEP_LABELS[job[3]]} (same seed, same sentences).")
+if job and len(job) == 6 and job[0] == entry.path:
+    path, job_seed, job_count, job_step, source, seconds = job
+    if source == "pool":
+        fresh = widgets.guard(data.pool_draw, path, job_step, job_seed, job_count)
+        st.caption(f"{len(fresh)} of the {len(data.generations(path, job_step))} generations stored with the "
+                   f"{STEP_LABELS[job_step]}, drawn with seed {job_seed} (same seed, same draw). "
+                   "“Denoise new ones from noise” runs the model for sentences nobody has seen yet.")
+    else:
+        slot = st.empty()
+        bar = slot.progress(0.0, text=f"Denoising {job_count} samples from noise...")
+        measured = [0.0]
+
+        def report(done: int, total: int, elapsed: float) -> None:
+            measured[0] = elapsed
+            bar.progress(done / total, text=f"{done} of {total} samples · {elapsed / done:.2f} s per sample")
+
+        fresh = widgets.guard(data.live_generations, path, job_seed, job_count, job_step, report)
+        slot.empty()
+        if seconds is None:   # the run that denoised them; a rerun reads them from the cache
+            seconds = measured[0]
+            st.session_state["live_generation"] = (*job[:5], seconds)
+        st.caption(f"{job_count} samples denoised from noise with seed {job_seed} and the {STEP_LABELS[job_step]} in "
+                   f"{seconds:.1f} s ({seconds / job_count:.2f} s per sample). One generator, seeded once, denoises "
+                   f"{data.LIVE_CHUNK} at a time: the same seed gives the same sentences, and more samples only add "
+                   "to them.")
     fresh_shown = gfig.generation_table(fresh, train_sentences)
     st.dataframe(fresh_shown, hide_index=True, column_config=columns)
-    widgets.download_table(fresh_shown, f"fresh_generations_{entry.corpus}_n{entry.n}_seed{job[1]}_{job[3]}")
-    widgets.figure(gfig.category_figure(fresh, "Fresh samples"),
-                   f"fresh_categories_{entry.corpus}_n{entry.n}_seed{job[1]}_{job[3]}", key="fresh_categories",
-                   container=st.columns([2, 3])[0])
+    name = f"{'fresh' if source == 'live' else 'drawn'}_generations_{entry.corpus}_n{entry.n}_seed{job_seed}_{job_step}"
+    widgets.download_table(fresh_shown, name)
+    widgets.figure(gfig.category_figure(fresh, "Fresh samples" if source == "live" else "Drawn from the stored ones"),
+                   f"{name}_categories", key="fresh_categories", container=st.columns([2, 3])[0])
