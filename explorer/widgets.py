@@ -173,6 +173,13 @@ def presenter() -> bool:
     return on
 
 
+def fit_box() -> tuple[int, int] | None:
+    """The (width, height) in px that a figure built to fit the screen gets in presenter mode (a
+    1280 × 720 projector below Streamlit's top bar, ``style.PRESENT_WIDTH`` × ``PRESENT_HEIGHT``);
+    None otherwise."""
+    return (style.PRESENT_WIDTH, style.PRESENT_HEIGHT) if state.presenting() else None
+
+
 def columns(spec):
     """``st.columns(spec)``, or as many full-width containers one below the other in presenter mode
     (a projected figure needs the whole width)."""
@@ -233,14 +240,40 @@ def download_figure(fig: go.Figure, name: str, container=None) -> None:
 def figure(fig: go.Figure, name: str, *, container=None, key: str | None = None, select=None):
     """Render ``fig`` full width (styled for a projector in presenter mode) with its HTML download
     below; with ``select`` (a selection mode or a tuple of them) the chart reruns the page on
-    selection and the event is returned."""
+    selection and the event is returned. The chart whose key starts with the one ``scroll_to_figure``
+    asked for is scrolled to, once."""
     c = container or st
     if state.presenting():
         fig = style.present(fig)
     kwargs = {"on_select": "rerun", "selection_mode": select} if select else {}
     event = c.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False}, **kwargs)
     download_figure(fig, name, container=c)
+    target = st.session_state.get("scroll_to")
+    if target and key and key.startswith(target):
+        del st.session_state["scroll_to"]
+        st.html(SCROLL_SCRIPT.replace("TARGET", target), unsafe_allow_javascript=True)
     return event
+
+
+# Scrolls the page to the first chart whose key starts with TARGET (Streamlit gives a keyed element the
+# class st-key-<key>), just below the top bar, once plotly has drawn it; gives up after 10 s. Runs in the
+# page itself: nothing is fetched.
+SCROLL_SCRIPT = """<script>
+(() => { const until = Date.now() + 10000;
+  const go = () => { const el = [...document.querySelectorAll('[class*="st-key-TARGET"]')]
+                       .find(e => e.querySelector('.js-plotly-plot .main-svg'));
+    if (!el) { if (Date.now() < until) setTimeout(go, 100); return; }
+    const bar = document.querySelector('[data-testid="stHeader"]');
+    el.style.scrollMarginTop = ((bar ? bar.getBoundingClientRect().height : 0) + 4) + 'px';
+    el.scrollIntoView({block: 'start'}); };
+  go(); })();
+</script>"""
+
+
+def scroll_to_figure(key_prefix: str) -> None:
+    """Ask the next page run to scroll to its chart whose key starts with ``key_prefix`` (the Tour
+    opens each step's page on the step's figure)."""
+    st.session_state["scroll_to"] = key_prefix
 
 
 def _safe(name: str) -> str:

@@ -471,3 +471,98 @@ def test_a_link_restores_a_box_selection(server, browser, page, shots):
         screenshot(fresh, shots, "entropy-map-selection-from-a-link")
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------------------------ issue 21.5
+
+PROJECTOR = {"width": 1280, "height": 720}
+# Every chart's box, and every text that can collide inside it: the chart's title, axis titles,
+# annotations (subplot titles included), legend entries and legend title, and the labels of vertical
+# marker lines (N*, selected N: scatter traces drawn as 'lines+text'). Tick labels are left out:
+# plotly itself thins or rotates them.
+CHART_TEXTS = """() => {
+  const header = document.querySelector('[data-testid="stHeader"]').getBoundingClientRect().height;
+  const out = [];
+  document.querySelectorAll('.js-plotly-plot').forEach((p, i) => {
+    const r = p.getBoundingClientRect(), texts = [];
+    const keep = e => { const b = e.getBoundingClientRect();
+      if (b.width > 0 && b.height > 0 && e.textContent.trim())
+        texts.push([e.textContent.trim().slice(0, 40), b.left, b.top, b.right, b.bottom]); };
+    p.querySelectorAll('.infolayer text').forEach(e => {
+      if (/^(g|[xy][0-9]*)title$/.test(e.getAttribute('class') || '') || e.classList.contains('legendtext')
+          || e.classList.contains('legendtitletext') || e.closest('.annotation-text-g')) keep(e); });
+    p.querySelectorAll('.scatterlayer .trace').forEach(g => {
+      const t = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+      if (t && /lines/.test(t.mode || '') && /text/.test(t.mode || '')) g.querySelectorAll('.textpoint text').forEach(keep); });
+    out.push({index: i, key: (p.closest('[class*="st-key-"]')?.className.match(/st-key-(\\S+)/) || [])[1] || '',
+              box: [r.left, r.top, r.width, r.height], texts}); });
+  return {header, width: window.innerWidth, height: window.innerHeight, charts: out}; }"""
+
+
+def crowded(texts: list) -> list[tuple[str, str]]:
+    """Pairs of texts whose boxes overlap by more than a pixel each way."""
+    out = []
+    for i, (a, *ba) in enumerate(texts):
+        for b, *bb in texts[i + 1:]:
+            if min(ba[2], bb[2]) - max(ba[0], bb[0]) > 1 and min(ba[3], bb[3]) - max(ba[1], bb[1]) > 1:
+                out.append((a, b))
+    return out
+
+
+def fits_the_projector(page, where: str) -> int:
+    """Assert that every chart on the page fits a 1280 × 720 screen below Streamlit's top bar and that
+    no two of its texts overlap; returns the number of charts checked."""
+    seen = page.evaluate(CHART_TEXTS)
+    room = seen["height"] - seen["header"]
+    for chart in seen["charts"]:
+        left, _, width, height = chart["box"]
+        name = f"{where}, chart {chart['index']} ({chart['key']})"
+        assert left >= 0 and left + width <= seen["width"] + 0.5, f"{name} leaves the screen sideways: {chart['box']}"
+        assert height <= room + 0.5, f"{name} is {height:.0f} px high; {room:.0f} px fit below the top bar"
+        assert not crowded(chart["texts"]), f"{name}: overlapping labels {crowded(chart['texts'])}"
+    return len(seen["charts"])
+
+
+def test_presenter_mode_fits_a_projector(server, browser, shots):
+    """Every page in presenter mode at 1280 × 720, Denoise side by side too: every chart fits the
+    screen below the top bar, no two labels of a chart overlap, and the two runs' grids stand side by
+    side. The Tour's 'Show me' lands on the step's figure."""
+    from explorer.widgets import PAGES
+
+    context = browser.new_context(viewport=PROJECTOR)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(RUN_TIMEOUT)
+        url, counted = server["url"], {}
+        views = [(path, f"{url}/{path if i else ''}?present=1&n=32") for i, (_, _, path, _) in enumerate(PAGES)]
+        views.append(("denoise-side-by-side", f"{url}/denoise?present=1&n=32&compare=1"))
+        for name, link in views:
+            page.goto(link)
+            page.wait_for_selector('[data-testid="stMain"] h1')
+            settle(page)
+            page.wait_for_timeout(500)   # plotly draws its texts after the script run
+            assert_clean(page, f"{name} in presenter mode")
+            page.screenshot(path=str(shots[0] / f"projector-{name}.png"))
+            counted[name] = fits_the_projector(page, name)
+        assert counted["transition"] >= 3 and counted["basins"] >= 2 and counted["denoise-side-by-side"] >= 2, counted
+        grid = page.locator(".js-plotly-plot").first
+        xaxes = grid.evaluate("p => Object.keys(p._fullLayout).filter(k => /^xaxis[0-9]*$/.test(k))"
+                              ".map(k => p._fullLayout[k].domain)")
+        assert any(d[0] >= 0.5 for d in xaxes) and any(d[1] <= 0.5 for d in xaxes), xaxes   # A | B
+        # the Tour: each step opens its page scrolled to the step's figure, whole below the top bar
+        page.goto(f"{url}/tour?present=1")
+        page.wait_for_selector('[data-testid="stMain"] h1')
+        settle(page)
+        page.locator('[class*="st-key-tour_3"] button').click()
+        page.wait_for_selector('[data-testid="stMain"] h1:has-text("Entropy map")')
+        settle(page)
+        page.wait_for_timeout(1500)
+        top = page.evaluate("""() => { const p = document.querySelector('.js-plotly-plot').getBoundingClientRect();
+            return [p.top, p.bottom, document.querySelector('[data-testid="stHeader"]').getBoundingClientRect().bottom]; }""")
+        assert top[2] - 1 <= top[0] and top[1] <= PROJECTOR["height"] + 1, top
+        page.screenshot(path=str(shots[0] / "projector-tour-step-4.png"))
+        for d in shots[1:]:
+            for f in shots[0].glob("projector-*.png"):
+                shutil.copy(f, d / f.name)
+    finally:
+        context.close()

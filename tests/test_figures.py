@@ -293,9 +293,11 @@ def test_n_star_and_selected_n_lines_are_labelled():
     ent = tf.entropy_figure(sweep_table(), 0.25, selected_n=100, transition=1000.0)
     assert trace(ent, "transition").text[-1] == "N* ≈ 1,000"
     assert trace(ent, "selected N = 100").text[-1] == "selected N = 100"
-    close = tf.transition_figure(sweep_table(), 0.25, selected_n=10000)     # the same N: labels point apart
-    assert {trace(close, "transition").textposition, trace(close, "selected N = 10000").textposition} \
-        == {"top left", "top right"}
+    close = tf.transition_figure(sweep_table(), 0.25, selected_n=10000)     # the same N, the sweep's last:
+    star, chosen = trace(close, "transition"), trace(close, "selected N = 10000")   # both inside, two rows
+    assert star.textposition == chosen.textposition == "top left" and chosen.y[-1] < star.y[-1]
+    far = tf.transition_figure(sweep_table(), 0.25, selected_n=10)         # the first N: its label points right
+    assert trace(far, "selected N = 10").textposition == "top right" and trace(far, "transition").textposition == "top left"
     near = tf.transition_figure(sweep_table(), 0.25, selected_n=3000)      # both labels left of their lines
     star, chosen = trace(near, "transition"), trace(near, "selected N = 3000")
     assert star.textposition == chosen.textposition == "top left"

@@ -57,7 +57,8 @@ if not changed[content].any():
 
 if second is None:
     out = dv.show_outcome(entry.path, r)
-    widgets.figure(gf.token_grid_figure(r, b.tokenizer.itos, only_changes=only_changes, accepted=out.valid is True),
+    widgets.figure(gf.token_grid_figure(r, b.tokenizer.itos, only_changes=only_changes, accepted=out.valid is True,
+                                        fit=widgets.fit_box()),
                    f"dn_grid_{b.corpus}_n{b.n}", key="dn_grid")
     runs = {f"N = {b.n}": r}
 else:
@@ -71,7 +72,7 @@ else:
         valid.append(dv.show_outcome(p, run_, container=col).valid is True)
     dv.find_seed((entry.path, None, step), (path, reference, step2), ids, t, greedy)
     widgets.figure(gf.pair_grid_figure(r, r2, b.tokenizer.itos, judge.tokenizer.itos, names, only_changes=only_changes,
-                                       accepted=tuple(valid)),
+                                       accepted=tuple(valid), fit=widgets.fit_box()),
                    f"dn_grid_pair_{b.corpus}_n{b.n}", key="dn_grid_pair")
     runs = {f"A (N = {b.n})": r, f"B ({label})": r2}
 

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from engine.measure import mean_entropy
-from explorer import data, map_view, state, widgets
+from explorer import data, map_view, state, style, widgets
 from explorer import map_figures as mf
 
 SPLITS = ["train", "test", "generated"]
@@ -31,6 +31,8 @@ t = widgets.level_select(entropy["t"].unique(), key="w_t_entropy", label="Entrop
 splits = st.sidebar.multiselect("Sequences", SPLITS, **state.bind("em_splits", options=SPLITS))
 content_only = st.sidebar.toggle("Hide padding positions", **state.bind("em_padding"))
 per_split = st.sidebar.slider("Rows per split (heatmap)", 4, 128, step=4, **state.bind("em_rows"))
+if state.presenting():   # the heatmap must fit a 720-px-high screen: a few readable rows of words
+    per_split = min(per_split, max(1, style.PRESENT_ROWS // max(len(splits), 1)))
 tokens = {s: widgets.guard(data.tokens, entry.path, s) for s in SPLITS}
 sentences = {s: widgets.guard(data.sentences, entry.path, s) for s in SPLITS}
 

@@ -1,5 +1,5 @@
 """A guided tour for teaching: memorize -> generalize in five clicks. Each step sets the shared
-selection and opens the page that shows it."""
+selection and opens the page that shows it, scrolled to the step's figure."""
 import streamlit as st
 
 from engine import profiles, transition as tr
@@ -35,23 +35,24 @@ def largest_basin_example(n: int) -> int:
     return int(ranked["example"].iloc[0]) if len(ranked) else 0
 
 
+# title, page, the key (prefix) of the figure the page opens on, the selection it sets, the text
 STEPS = [
-    ("1 · A model that memorizes", "basins", dict(n=small, t=t_tour),
+    ("1 · A model that memorizes", "basins", "size_distribution", dict(n=small, t=t_tour),
      f"Start with the smallest training set, N = {small:,}. Every training sentence sits at the bottom of "
      "a wide basin: corrupt a good share of its words and the model walks straight back to it. Sentences "
      "it never saw have no basin at all — the model only knows its list."),
-    ("2 · Watch one sentence come back", "denoise", dict(n=small, t=t_tour, split="train"),
+    ("2 · Watch one sentence come back", "denoise", "dn_grid", dict(n=small, t=t_tour, split="train"),
      "Take the training sentence with the widest basin, corrupt it, and run the reverse diffusion step "
      "by step. The corrupted words snap back to the stored sentence: an associative memory."),
-    ("3 · The transition", "transition", dict(n=middle, t=t_tour),
+    ("3 · The transition", "transition", "transition_chart", dict(n=middle, t=t_tour),
      "Now grow N. Training sentences get harder to recover exactly (each basin shrinks) while unseen test "
      "sentences get easier. Where the two curves meet" + (f" (N* ≈ {n_star:,.0f})" if n_star else "")
      + " the model stops storing sentences and starts modelling the language."),
-    ("4 · A model that generalizes", "entropy-map", dict(n=large, t=t_tour),
+    ("4 · A model that generalizes", "entropy-map", "projection", dict(n=large, t=t_tour),
      f"At N = {large:,} the model is no longer certain of every word of its training sentences: its "
      "conditional entropy stays finite where several words would fit, for training, test and generated "
      "sentences alike. Compare with the dark rows of the smallest model."),
-    ("5 · Creativity", "generate", dict(n=large),
+    ("5 · Creativity", "generate", "categories", dict(n=large),
      "Ask both models to write from pure noise. The small one recites its training sentences; the large "
      "one writes sentences it never saw — and on the grammar corpus an oracle tells the grammatical "
      "ones (creativity) from the broken ones (spurious). Switch N in the sidebar to see how their shares "
@@ -60,7 +61,7 @@ STEPS = [
 
 st.caption(f"Corpus: **{entry.corpus}** (change it in the sidebar). Each button sets the model and "
            "level for you and opens the page; come back here for the next step.")
-for i, (title, page, selection, text) in enumerate(STEPS):
+for i, (title, page, chart, selection, text) in enumerate(STEPS):
     with st.container(border=True):
         st.subheader(title)
         st.write(text)
@@ -68,4 +69,5 @@ for i, (title, page, selection, text) in enumerate(STEPS):
             if page == "denoise":
                 selection["example"] = largest_basin_example(selection["n"])
             state.update(**selection)
+            widgets.scroll_to_figure(chart)   # the step's figure, not the controls above it
             widgets.go_to(page)
