@@ -202,8 +202,9 @@ LINKED = {
 # Other per-session values a page keeps (not widgets).
 SESSION = {
     "dn_typed": "the last sentence typed on Denoise, restored when 'my own sentence' is chosen again",
-    "dn_found": "the result of the last 'find a seed where they differ' search",
-    "live_generation": "(path, seed, count, step) of the fresh samples shown on Generate",
+    "dn_found": "the result of the last 'find a seed where they differ' search (partners.Search as a tuple)",
+    "dn_resume": "(what the search ran on, the next seed) after a search whose time budget ran out: the button goes on from there",
+    "live_generation": "(path, seed, count, step, 'pool' or 'live', seconds the live run took) of the samples shown on Generate",
     "em_resets": "how many empty selections the Entropy map's projection has cleared (part of its chart key)",
     "em_empty": "set when an empty selection was cleared: the Entropy map says so once",
     "em_picked": "(split, example, shared split, shared example): a generated point clicked on the Entropy map",
@@ -225,7 +226,7 @@ ELEMENTS = frozenset({
     "dn_t", "dn_seed", "dn_next_seed", "size_distribution", "fixed_points", "size_length", "extremes", "basin_strip",
     "basin_split", "basin_example", "hamming_profile", "recovery_vs_t", "basin_denoise", "projection",
     "entropy_heatmap", "em_neighbours", "em_compute", "em_clear", "categories", "fresh_categories", "categories_by_n",
-    "fluency_by_n", "gen_seed", "gen_sample",
+    "fluency_by_n", "gen_seed", "gen_sample", "gen_live",
     "tour", "link", "wi_file", "wi_train", "wi_cancel", "wi_transition", "wi_show", "wi_measure_run",
     "wi_zoo_model", "wi_open_transition",
     "w_corpus", "w_n", "w_t_transition", "w_t_entropy", "w_present", "w_step", "dl_csv", "dl_html"})
