@@ -7,15 +7,26 @@ give the same numbers on either (CPU float sums depend on the thread count). A t
 run again, at most ``retries`` more times, then reported with its error; the others go on.
 
 Ray is imported only by ``RayBackend``: the local backend, the CLI's default, works without it.
+Joining a cluster (``--address``) is bounded by a timeout and fails with one line; a local Ray we
+start is shut down on every way out: ``close`` (``with``), SIGTERM and Ctrl-C (through ``with``),
+interpreter exit (atexit), and kill -9 or Ray ending the driver (the watcher, ``engine/reaper.py``).
 """
 from __future__ import annotations
 
+import atexit
+import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .ray_session import CONNECT_TIMEOUT, Terminated, Watcher, check_address, join_ray, terminate, terminated
+
+__all__ = ["CONNECT_TIMEOUT", "Terminated", "check_address", "terminated"]  # for the CLI
 
 RAY_REQUIREMENTS = "requirements-ray.txt"
 RAY_MISSING = (f"the Ray backend needs Ray, which is not installed: run `pip install -r {RAY_REQUIREMENTS}` "
@@ -132,18 +143,18 @@ def import_ray():
     return ray
 
 
-def start_ray(address: str | None = None, *, num_cpus: int | None = None, include_dashboard: bool | None = None):
-    """Join the Ray cluster at ``address``, or start a local one with ``num_cpus`` CPUs (default: all
-    of this machine's cores). The engine package travels to the workers (``py_modules``), so workers
-    need only the requirements installed, not this checkout. Returns Ray's context."""
-    import logging
-
+def start_ray(address: str | None = None, *, num_cpus: int | None = None, include_dashboard: bool | None = None,
+              connect_timeout: float = CONNECT_TIMEOUT):
+    """Join the Ray cluster at ``address`` (within ``connect_timeout`` seconds, ``join_ray``), or
+    start a local one with ``num_cpus`` CPUs (default: all of this machine's cores). The engine
+    package travels to the workers (``py_modules``), so workers need only the requirements
+    installed, not this checkout. Returns Ray's context."""
     ray = import_ray()
     engine_dir = str(Path(__file__).resolve().parent)
     kwargs = {"runtime_env": {"py_modules": [engine_dir], "excludes": ["__pycache__"]},
               "logging_level": logging.WARNING}
     if address:
-        return ray.init(address=address, **kwargs)
+        return join_ray(ray, address, kwargs, connect_timeout)
     return ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=include_dashboard, **kwargs)
 
 
@@ -151,18 +162,40 @@ class RayBackend:
     """Runs tasks as Ray tasks with explicit resources; at most as many in flight as the cluster has
     slots, so that a measurement submitted after its training starts before queued trainings.
 
-    Joins the cluster at ``address``, or starts a local Ray (``num_cpus``, default all cores) unless
-    Ray is already initialised in this process, which is then used as it is and left running."""
+    Joins the cluster at ``address`` (within ``connect_timeout`` seconds), or starts a local Ray
+    (``num_cpus``, default all cores) unless Ray is already initialised in this process, which is
+    then used as it is and left running. While open, SIGTERM raises ``Terminated`` (so the ``with``
+    block closes the backend) and a ``Watcher`` process stops the local Ray we started if this
+    process dies without closing it. ``close`` shuts down a local Ray we started."""
 
     name = "ray"
     local = False
 
     def __init__(self, address: str | None = None, *, threads: int = 1, retries: int = 2,
-                 num_cpus: int | None = None, include_dashboard: bool | None = None):
+                 num_cpus: int | None = None, include_dashboard: bool | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT):
         self.ray = import_ray()
         self.threads, self.retries, self.address = threads, retries, address
         self.owned = not self.ray.is_initialized()
-        context = start_ray(address, num_cpus=num_cpus, include_dashboard=include_dashboard) if self.owned else None
+        self.watcher, self.closed, self.previous_sigterm = None, False, None
+        if not self.owned:
+            context = None
+        else:
+            self.watcher = Watcher(owned=not address)   # before ray.init: it sees every process Ray starts
+            try:
+                context = start_ray(address, num_cpus=num_cpus, include_dashboard=include_dashboard,
+                                    connect_timeout=connect_timeout)
+            except BaseException:
+                if not address and self.ray.is_initialized():
+                    self.ray.shutdown()
+                self.watcher.done()
+                raise
+            atexit.register(self.close)
+            session = (getattr(context, "address_info", None) or {}).get("session_dir")
+            if session:
+                self.watcher.tell(f"session {session}")
+            if threading.current_thread() is threading.main_thread():
+                self.previous_sigterm = signal.signal(signal.SIGTERM, terminate)
         self.dashboard = getattr(context, "dashboard_url", None) or None
         self.gcs = (getattr(context, "address_info", None) or {}).get("gcs_address")
         total = self.ray.cluster_resources()
@@ -214,7 +247,10 @@ class RayBackend:
         return len(self.running)
 
     def wait(self) -> Outcome:
-        [ref], _ = self.ray.wait(list(self.running), num_returns=1)
+        ready: list = []
+        while not ready:    # in short waits, so that Ctrl-C and SIGTERM are handled between them
+            ready, _ = self.ray.wait(list(self.running), num_returns=1, timeout=1.0)
+        [ref] = ready
         task, start = self.running.pop(ref)
         try:
             result, seconds = self.ray.get(ref)
@@ -231,8 +267,18 @@ class RayBackend:
         self.running.clear()
 
     def close(self) -> None:
-        if self.owned and self.ray.is_initialized():
-            self.ray.shutdown()
+        """Shut down the Ray we started or joined (never one this process had before); idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.owned and self.ray.is_initialized():
+                self.ray.shutdown()
+        finally:
+            if self.watcher is not None:
+                self.watcher.done()
+            if self.previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self.previous_sigterm)
 
     def __enter__(self):
         return self
@@ -242,14 +288,16 @@ class RayBackend:
 
 
 def make_backend(name: str = "local", *, address: str | None = None, threads: int = 1, retries: int = 2,
-                 num_cpus: int | None = None, include_dashboard: bool | None = None):
-    """``LocalBackend`` or ``RayBackend`` by name; ValueError for an unknown name or an address
-    without Ray, ImportError (RAY_MISSING) when Ray is asked for and not installed."""
+                 num_cpus: int | None = None, include_dashboard: bool | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT):
+    """``LocalBackend`` or ``RayBackend`` by name; ValueError for an unknown name, an address without
+    Ray, or a cluster that cannot be joined within ``connect_timeout`` seconds (one line each),
+    ImportError (RAY_MISSING) when Ray is asked for and not installed."""
     if name == "local":
         if address:
             raise ValueError("--address joins a Ray cluster: use it with --backend ray")
         return LocalBackend(threads=threads, retries=retries)
     if name == "ray":
         return RayBackend(address, threads=threads, retries=retries, num_cpus=num_cpus,
-                          include_dashboard=include_dashboard)
+                          include_dashboard=include_dashboard, connect_timeout=connect_timeout)
     raise ValueError(f"unknown backend {name!r}: use 'local' or 'ray'")

@@ -145,14 +145,22 @@ def _read_meta(p: Path) -> dict:
     if p.stat().st_size > MAX_META_BYTES:
         raise ValueError(f"{p} is too large to be a checkpoint description")
     try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
+        meta = json.loads(p.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"{p} is not valid JSON ({e}); the checkpoint is corrupted or foreign") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    except ValueError as e:  # NaN or Infinity anywhere
+        raise ValueError(f"{p} is not a valid checkpoint description: {e}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("format"), str) or meta["format"] != FORMAT:
         raise ValueError(f"{p} was not written by Basin Explorer (no format '{FORMAT}')")
-    if meta.get("version") != VERSION:
-        raise ValueError(f"{p} has checkpoint version {meta.get('version')}; this build reads {VERSION}")
+    version = meta.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
+        raise ValueError(f"{p} has checkpoint version {version!r}; this build reads {VERSION} (an integer)")
     return meta
+
+
+def _no_constant(name: str):
+    """json's hook for NaN, Infinity and -Infinity, which no field of meta.json may hold."""
+    raise ValueError(f"it holds {name}, and every number in it must be finite")
 
 
 def _read_safetensors(p: Path) -> dict[str, torch.Tensor]:
@@ -195,10 +203,32 @@ def _loss_history(raw) -> list[tuple[int, float]]:
 
 
 def _dataclass_from(cls, d: dict):
+    """``cls(**d)`` after checking each value's JSON type against the field's annotation: an ``int``
+    field takes an integer (not a boolean or a float), a ``float`` field a finite non-negative number,
+    a ``str`` field a string; the dataclass then checks ranges."""
     if not isinstance(d, dict):
         raise TypeError(f"{cls.__name__} entry must be an object")
-    known = {f.name for f in fields(cls)}
-    unknown = set(d) - known
+    types = {f.name: f.type for f in fields(cls)}
+    unknown = set(d) - set(types)
     if unknown:
         raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}")
-    return cls(**d)
+    values = {}
+    for name, value in d.items():
+        kind = types[name] if isinstance(types[name], str) else types[name].__name__
+        where = f"{cls.__name__}.{name}"
+        if kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{where} must be an integer, got {value!r}")
+        elif kind == "float":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise TypeError(f"{where} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{where} must be a finite number >= 0, got {value!r}")
+            value = float(value)
+        elif kind == "str":
+            if not isinstance(value, str):
+                raise TypeError(f"{where} must be a string, got {value!r}")
+        else:
+            raise TypeError(f"{where} has a type this loader does not check ({kind})")
+        values[name] = value
+    return cls(**values)

@@ -10,14 +10,14 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import backends, checkpoint, corpora, corpus as corpus_lib, outputs, registry
+from . import backends, checkpoint, corpora, corpus as corpus_lib, oserrors, outputs, registry
 from .evaluation import MeasureConfig
 from .measure import novelty_table
 from .model import ModelConfig
 from .sample import generate
 from .step import DEFAULT_STEP, STEPS
 from .sweep import Plan, SweepFailed, measure_entry, run_sweeps, slug, train_entry
-from .train import MAX_SEED, TrainConfig
+from .train import MAX_SEED, TrainConfig, available_memory
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
 # The shipped zoo: corpus -> (sizes N, training options), from the corpus registry (engine.corpora).
@@ -25,6 +25,12 @@ ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
 ZOO_SWEEPS = {name: (list(z.sizes), z.options()) for name, z in corpora.zoo_sweeps().items()}
 STEP_HELP = ("the reverse step: exact (the mixture over the clean token, default) or plugin (the paper's "
              "code, DUO/UDLM: the posterior formula with x_theta plugged in; biased)")
+# A finer reverse-time grid than this changes nothing measurable (the paper uses 1,000) and its grid
+# alone would take gigabytes: --steps-per-unit is refused above it.
+MAX_STEPS_PER_UNIT = 100_000
+# Work ``generate`` accepts: floating-point operations (about 2 per parameter and token per step):
+# 10^15 is hours on a CPU, so more is surely a typo.
+MAX_GENERATE_FLOPS = 10**15
 CORPUS_HELP = (", ".join(spec.label for spec in corpora.CORPORA.values())
                + ", or the path of a UTF-8 text file (one sentence per line, prose, Markdown or CSV)")
 
@@ -34,10 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError) as e:  # OutputError and TextFileError are ValueErrors
+    except OSError as e:
+        print(f"error: {oserrors.explain(e)}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # OutputError and TextFileError are ValueErrors
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if backends.terminated():  # SIGTERM while Ray ran (backends.Terminated)
+            print("terminated: the Ray this run started was shut down; nothing half-written was left "
+                  "behind", file=sys.stderr)
+            return 143
         print("interrupted: nothing half-written was left behind", file=sys.stderr)
         return 130
 
@@ -68,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--num", type=_count(1), default=16, help="number of samples (default 16)")
     g.add_argument("--seed", type=_seed, default=0)
     g.add_argument("--greedy", action="store_true", help="argmax at every step instead of sampling")
-    g.add_argument("--steps-per-unit", type=_count(1), default=MeasureConfig().gen_steps_per_unit,
+    g.add_argument("--steps-per-unit", type=_count(1, MAX_STEPS_PER_UNIT), default=MeasureConfig().gen_steps_per_unit,
                    help=f"time grid (default {MeasureConfig().gen_steps_per_unit}, as the measured generations)")
     g.add_argument("--step", choices=STEPS, default=DEFAULT_STEP, help=STEP_HELP)
     g.set_defaults(func=cmd_generate)
@@ -119,6 +132,9 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", default=None, metavar="ADDR",
                    help="with --backend ray: join the Ray cluster at ADDR (e.g. auto, ray://head:10001); "
                         "default: start a local Ray on this machine's cores")
+    p.add_argument("--connect-timeout", type=_seconds, default=backends.CONNECT_TIMEOUT, metavar="SECONDS",
+                   help="with --address: give up joining the Ray cluster after this many seconds "
+                        f"(default {backends.CONNECT_TIMEOUT:g})")
     p.add_argument("--cpus-per-task", type=_count(1, 1024), default=1,
                    help="CPUs, and torch threads, per task on either backend (default 1: the same "
                         "numbers on both)")
@@ -138,7 +154,8 @@ def add_measure_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
                    help="comma-separated levels t in (0, 1]")
     p.add_argument(f"--{prefix}n-generate", dest="n_generate", type=_count(0), default=d.n_generate,
                    help="samples generated from noise (0: none)")
-    p.add_argument(f"--{prefix}steps-per-unit", dest="steps_per_unit", type=_count(1), default=d.steps_per_unit)
+    p.add_argument(f"--{prefix}steps-per-unit", dest="steps_per_unit", type=_count(1, MAX_STEPS_PER_UNIT),
+                   default=d.steps_per_unit, help=f"time grid of the reverse chain (at most {MAX_STEPS_PER_UNIT:,})")
     p.add_argument(f"--{prefix}seed", dest="measure_seed" if prefix else "seed", type=_seed, default=d.seed)
     p.add_argument(f"--{prefix}step", dest="step", choices=STEPS, default=d.step, help=STEP_HELP)
 
@@ -222,8 +239,35 @@ def cmd_measure(args) -> int:
     return 0
 
 
+def check_generate(cfg: ModelConfig, num: int, steps_per_unit: int, free: int | None) -> None:
+    """ValueError before any work when generating ``num`` samples of model ``cfg`` needs more memory
+    than ``free`` bytes (None: unknown, not checked) or more than MAX_GENERATE_FLOPS of work.
+
+    All samples are denoised as one batch: per token about 8 bytes of ids plus, in float32, the
+    logits and the step's few copies of them (6 V floats) and one layer's activations
+    ((2 + mlp_ratio) d + 2 heads L floats). Work: ceil(steps_per_unit) network evaluations (t from 1
+    to t_min) of 2 flops per parameter and token."""
+    from .model import param_count
+
+    L = cfg.seq_len
+    per_token = 8 + 4 * (6 * cfg.vocab_size + (2 + cfg.mlp_ratio) * cfg.d_model + 2 * cfg.n_heads * L)
+    need = num * L * per_token
+    if free is not None and need > free:
+        most = max(1, free // (L * per_token))
+        raise ValueError(f"--num {num:,} needs about {need / 2**30:,.1f} GiB of memory at once (all samples "
+                         f"are denoised as one batch); {free / 2**30:,.1f} GiB is free: use --num {most:,} "
+                         "or fewer, and run again with another --seed for more")
+    flops = 2 * param_count(cfg) * L * num * steps_per_unit
+    if flops > MAX_GENERATE_FLOPS:
+        raise ValueError(f"--num {num:,} with --steps-per-unit {steps_per_unit:,} is about {flops:.1e} "
+                         f"floating-point operations, hours or days of work (the limit is "
+                         f"{MAX_GENERATE_FLOPS:.0e}): use fewer samples or a coarser grid (the measured "
+                         f"generations use --steps-per-unit {MeasureConfig().gen_steps_per_unit})")
+
+
 def cmd_generate(args) -> int:
     b = checkpoint.load(args.dir)
+    check_generate(b.config, args.num, args.steps_per_unit, available_memory())
     gen = torch.Generator().manual_seed(args.seed)
     samples = generate(b.model, args.num, b.noise, b.config.seq_len, generator=gen, greedy=args.greedy,
                        steps_per_unit=args.steps_per_unit, step=args.step)
@@ -248,6 +292,8 @@ def check_backend(args) -> None:
     """ValueError (exit 2, before any work) for --address without Ray, or Ray asked for and missing."""
     if args.address and args.backend != "ray":
         raise ValueError("--address joins a Ray cluster: use it with --backend ray")
+    if args.address:
+        backends.check_address(args.address)
     if args.backend == "ray":
         try:
             backends.import_ray()
@@ -271,7 +317,7 @@ def run_sweeps_cli(jobs, out, args) -> int:
     outputs.check(out, outputs.SWEEP)  # refuse before starting Ray or drawing any progress bar
     try:
         backend = backends.make_backend(args.backend, address=args.address, threads=args.cpus_per_task,
-                                        retries=args.retries)
+                                        retries=args.retries, connect_timeout=args.connect_timeout)
     except ImportError as e:
         raise ValueError(str(e)) from None
     with backend:
@@ -344,6 +390,14 @@ def _real(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds in (0, 3600]."""
+    value = _real(text)
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600 seconds, got {text!r}")
     return value
 
 

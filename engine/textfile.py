@@ -38,6 +38,7 @@ _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z]")
 # Words ending in a full stop that do not end a sentence even before a capital letter.
 _ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "jr.", "sr.", "vs.", "cf.",
                             "viz.", "approx.", "fig.", "eq."})
+_WORD = re.compile(r"[^\W_]")  # a letter or digit, in any script
 _LETTER_DOTS = re.compile(r"(?:[a-z]\.){2,}")  # e.g. i.e. u.s. a.m.
 
 
@@ -200,6 +201,11 @@ def read_text(source: str | os.PathLike | bytes, *, seq_len: int = 16, max_bytes
     else:
         if layout.is_markdown(text, name):
             text, skipped = layout.markdown(text)
+            if skipped and not text.strip():
+                raise TextFileError(
+                    f"This Markdown file holds only tables, code blocks or rules ({skipped:,} lines), which "
+                    "are not read as sentences. Write the sentences as paragraphs or one per line, or save "
+                    "the table as a CSV file (the column with the most words is read).")
         how = "lines" if layout.one_sentence_per_line(text) else "prose"
         if how == "lines":
             text = "\n\n".join(line for line in text.splitlines() if line.strip())
@@ -207,6 +213,10 @@ def read_text(source: str | os.PathLike | bytes, *, seq_len: int = 16, max_bytes
     if not fitted.sentences:
         raise TextFileError("No usable sentence: the file has no words the tokenizer can read "
                             "(letters, digits and punctuation).")
+    if not any(_WORD.search(sentence) for sentence in fitted.sentences):
+        raise TextFileError("The file holds only punctuation and symbols, no words (letters or digits): a "
+                            "model trained on it learns nothing worth exploring. Choose a file with "
+                            "sentences in it.")
     return Reading(fitted, n_lines, how, skipped, column)
 
 

@@ -21,7 +21,7 @@ from engine.corpus import Corpus
 from engine.evaluation import MeasureConfig
 from engine.model import ModelConfig
 from engine.sweep import entry_dir, measure_entry, train_entry, update_index
-from engine.train import Progress, TrainConfig
+from engine.train import MAX_SEED, Progress, TrainConfig
 from explorer import run_compare
 
 _DEFAULT = ModelConfig(vocab_size=4)  # the architecture's defaults; vocab_size is per corpus
@@ -68,6 +68,12 @@ class Settings:
     seed: int = 0
     measure: str = "standard"
     batch_size: int = TrainConfig.batch_size
+
+    def __post_init__(self):
+        # A seed is an integer end to end: a float (a widget's or JSON's round trip) would silently
+        # train with another seed than the one shown, so it is refused here.
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED:,}, got {self.seed!r}")
 
     def configs(self, corpus: Corpus) -> tuple[ModelConfig, TrainConfig]:
         d, layers, heads = MODEL_SIZES[self.size]

@@ -15,6 +15,7 @@ import streamlit as st
 
 from engine import corpora
 from engine.corpus import MAX_SEQ_LEN, MIN_SEQ_LEN, Corpus, corpus_from_bytes, load_corpus
+from engine.train import MAX_SEED
 from explorer import data, run_compare, runs, state, widgets
 
 SOURCES = {**{name: spec.label for name, spec in corpora.CORPORA.items()}, "upload": "my own text file"}
@@ -137,7 +138,10 @@ def form() -> tuple[Corpus, runs.Settings] | None:
         advanced.warning(f"The {size} model {runs.SIZE_NOTES[size]}.", icon=":material/warning:")
     steps = a2.number_input("Steps (0: use the budget)", min_value=0, max_value=20_000, step=50,
                             **state.bind("wi_steps"))
-    seed = a3.number_input("Seed", min_value=0, **state.bind("wi_seed"), step=1)
+    # max_value: seeds are 32-bit (engine.train.MAX_SEED), so the browser's float64 number keeps them
+    # exact; above 2^53 it would round, and Streamlit would replace the value by the minimum, 0.
+    seed = a3.number_input("Seed", min_value=0, max_value=MAX_SEED, **state.bind("wi_seed"), step=1,
+                           help=f"A whole number from 0 to {MAX_SEED:,}.")
     measure = a4.selectbox("Measurement", list(runs.MEASURES), **state.bind("wi_measure", options=list(runs.MEASURES)),
                            help="; ".join(f"{m}: {runs.measure_about(m)}" for m in runs.MEASURES))
     try:

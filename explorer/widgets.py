@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine import oserrors
+
 from . import data, state, style
 
 # file (relative to streamlit_app.py), title, url path, icon; the first one is the home page.
@@ -62,7 +64,10 @@ def guard(fn, *args):
     """``fn(*args)``, or an ``st.error`` with the message and a stop when loading fails."""
     try:
         return fn(*args)
-    except (ValueError, OSError, KeyError) as e:
+    except OSError as e:
+        st.error(f"Could not load the data: {oserrors.explain(e)}")
+        st.stop()
+    except (ValueError, KeyError) as e:
         st.error(f"Could not load the data: {e}")
         st.stop()
 
