@@ -103,14 +103,18 @@ def main() -> None:
 
 
 def transition_rows(zoo: str, corpus: str, rows: list[dict], t: float) -> None:
-    """| corpus | N | train recovery | test recovery | train exact | test exact | train entropy | generations |"""
+    """| corpus | N | train recovery | test recovery | train exact | test exact | train entropy | generations
+    (the tables' step) | generations (plug-in step) | trigrams seen: exact / plug-in / test sentences |"""
     for e in sorted(rows, key=lambda e: e["n"]):
         s = Summary.read(Path(zoo) / e["path"])
         train, test = s.level("train", t) or {}, s.level("test", t) or {}
         h = (s.level("train", t, "entropy") or {}).get("entropy")
-        gen = ", ".join(f"{k} {v:.2f}" for k, v in sorted(s.generations.items(), key=lambda kv: -kv[1]))
+        gen, plugin = (", ".join(f"{k} {v:.2f}" for k, v in sorted(g.items(), key=lambda kv: -kv[1]))
+                       for g in (s.generations, s.plugin_generations))
+        tri = {k: s.fluency.get(k, {}).get("trigram") for k in ("generated", "generated_plugin", "test")}
         print(f"| {corpus} | {e['n']} | {fmt(train.get('recovery_rate'), 3)} | {fmt(test.get('recovery_rate'), 3)} "
-              f"| {fmt(train.get('exact_match'), 3)} | {fmt(test.get('exact_match'), 3)} | {fmt(h, 3)} | {gen} |")
+              f"| {fmt(train.get('exact_match'), 3)} | {fmt(test.get('exact_match'), 3)} | {fmt(h, 3)} | {gen} "
+              f"| {plugin or '–'} | {fmt(tri['generated'])} / {fmt(tri['generated_plugin'])} / {fmt(tri['test'])} |")
 
 
 def targets(first: Summary, last: Summary, t: float) -> None:
