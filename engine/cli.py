@@ -13,6 +13,7 @@ from tqdm import tqdm
 from . import backends, checkpoint, corpora, corpus as corpus_lib, oserrors, outputs, registry
 from .evaluation import MeasureConfig
 from .measure import novelty_table
+from .summary import Summary
 from .model import ModelConfig
 from .sample import generate
 from .step import DEFAULT_STEP, STEPS
@@ -229,7 +230,8 @@ def cmd_measure(args) -> int:
     for split, b in ev.summary.get("basin_size", {}).items():
         print(f"basin size {split:<6} median {b['median']:.3f} (IQR {b['q1']:.3f}-{b['q3']:.3f}), "
               f"{b['distinct']} distinct values, Spearman with length {b['spearman_length']:.2f}")
-    for key, label in (("generations", f"generations ({ev.summary['measure_config']['step']} step)"),
+    step = Summary.read(args.dir).table_step("generations")    # the saved records: a kept table keeps its step
+    for key, label in (("generations", f"generations ({step} step)"),
                        ("plugin_generations", "generations (plug-in step)")):
         if ev.summary.get(key):
             print(f"{label}: " + ", ".join(f"{k} {v:.2f}" for k, v in ev.summary[key].items()))

@@ -61,6 +61,12 @@ class Summary:
         step existed were all measured with the plug-in step."""
         return str(self.measure_config.get("step", "plugin"))
 
+    def table_step(self, name: str) -> str:
+        """The reverse step the table ``name`` was measured with: its own record in ``tables`` (a
+        back-filled table keeps the config it was computed with), else the summary's config."""
+        record = self.tables.get(name) or self.measure_config
+        return str(record.get("step", "plugin"))
+
     def level(self, split: str, t: float, rows: str = "levels") -> dict | None:
         """The row of ``rows`` (levels, plugin_levels, ideal_memorizer, ideal_generalizer, entropy) at split
         and level t."""

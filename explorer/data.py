@@ -199,11 +199,16 @@ def tokens(path: str, split: str) -> list[list[str]]:
     return [b.tokenizer.tokens(r) for r in ids(path, split)]
 
 
+def table_step(path: str, name: str) -> str:
+    """The reverse step the table ``name`` of a checkpoint was measured with (``Summary.table_step``)."""
+    return Summary.from_dict(summary(path)).table_step(name)
+
+
 def generations(path: str, step: str) -> pd.DataFrame | None:
     """The stored generations of a checkpoint taken with the reverse ``step``: the ``generations``
     table when its tables were measured with that step, ``plugin_generations`` for the paper's plug-in
     step beside exact ones; None when none was measured with it."""
-    measured = summary(path).get("measure_config", {}).get("step", "plugin")   # older tables: plug-in
+    measured = table_step(path, "generations")
     name = "generations" if step == measured else ("plugin_generations" if step == "plugin" else None)
     return tables(path).get(name) if name else None
 

@@ -21,7 +21,7 @@ widgets.caption(
     "Basin size: the share of a sentence's words that can be changed and still come back (p ≥ 1/2).")
 
 step = widgets.step_select()
-measured_step = widgets.guard(data.summary, entry.path)["measure_config"].get("step", "plugin")
+measured_step = widgets.guard(data.table_step, entry.path, "basin_profile")
 if step != measured_step:
     st.info(f"The basin tables of this zoo were measured with the {STEP_LABELS[measured_step]} only; a run opened "
             f"on Denoise from here uses the {STEP_LABELS[step]} you chose. Transition and Generate show both "

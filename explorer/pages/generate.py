@@ -39,7 +39,7 @@ widgets.figure(gfig.category_figure(gens), f"generation_categories_{entry.corpus
                container=left, key="categories")
 with right:
     measured = widgets.guard(data.summary, entry.path)
-    main_step = measured["measure_config"].get("step", "plugin")        # tables measured before steps: plug-in
+    main_step = widgets.guard(data.table_step, entry.path, "generations")
     fluency = measured.get("fluency", {})
     split = "generated" if step == main_step else "generated_plugin"
     if fluency.get(split) and fluency.get("test"):
