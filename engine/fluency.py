@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .measure import generated_ids
 from .registry import measurement
 from .tokenizer import EOS_ID, PAD_ID, UNK_ID
 
@@ -82,14 +83,6 @@ def summarize_fluency(table: pd.DataFrame, ctx=None) -> dict:
     return {"fluency": out}
 
 
-def _generated(ctx, name: str) -> torch.Tensor:
-    L = ctx.bundle.config.seq_len
-    gens = ctx.tables.get(name)
-    if gens is None or not len(gens):
-        return torch.zeros(0, L, dtype=torch.long)
-    return torch.tensor(gens["ids"].tolist(), dtype=torch.long).reshape(-1, L)
-
-
 def _registered(bundle) -> bool:
     from . import corpora
     return corpora.get(bundle.corpus) is not None
@@ -99,11 +92,12 @@ def _registered(bundle) -> bool:
              applies=_registered)
 def measure_fluency(ctx) -> pd.DataFrame:
     """Word bigrams and trigrams of generations (both steps) and test sentences seen in the training pool."""
-    from .corpus import load_corpus
+    from .corpus import load_corpus   # loads the whole corpus: only when the table is computed
 
     b = ctx.bundle
+    L = b.config.seq_len
     pool = load_corpus(b.corpus).pool
-    reference = torch.tensor([b.tokenizer.encode_fixed(s, b.config.seq_len) for s in pool], dtype=torch.long)
-    splits = {"generated": _generated(ctx, "generations"), "generated_plugin": _generated(ctx, "plugin_generations"),
-              "test": ctx.splits()["test"]}
+    reference = torch.tensor([b.tokenizer.encode_fixed(s, L) for s in pool], dtype=torch.long)
+    splits = {"generated": generated_ids(ctx.tables.get("generations"), L),
+              "generated_plugin": generated_ids(ctx.tables.get("plugin_generations"), L), "test": ctx.splits()["test"]}
     return fluency_table(splits, reference)

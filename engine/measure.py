@@ -263,12 +263,25 @@ def summarize_generations(gens: pd.DataFrame, ctx) -> dict:
              summarize=summarize_generations)
 def measure_generations(ctx) -> pd.DataFrame:
     """Samples from pure noise with their novelty labels."""
+    return generations_table(ctx, ctx.cfg.step)
+
+
+def generations_table(ctx, step: str) -> pd.DataFrame:
+    """cfg.n_generate samples from the generations' own seeded noise, taken with the reverse ``step``,
+    labelled by ``novelty_table``, with their token ids (column ``ids``)."""
     b, cfg = ctx.bundle, ctx.cfg
     samples = generate(b.model, cfg.n_generate, b.noise, b.config.seq_len, generator=ctx.generator("generations"),
-                       steps_per_unit=cfg.gen_steps_per_unit, step=cfg.step)
+                       steps_per_unit=cfg.gen_steps_per_unit, step=step)
     table = novelty_table(samples, b.train_ids, ctx.oracle, b.tokenizer)
     table.insert(1, "ids", [list(r) for r in samples.tolist()])
     return table
+
+
+def generated_ids(gens: pd.DataFrame | None, seq_len: int) -> torch.Tensor:
+    """The token ids (G, L) of a generations table (none: an empty (0, L) tensor)."""
+    if gens is None or not len(gens):
+        return torch.zeros(0, seq_len, dtype=torch.long)
+    return torch.tensor(gens["ids"].tolist(), dtype=torch.long).reshape(-1, seq_len)
 
 
 def summarize_entropy(ent: pd.DataFrame, ctx) -> dict:
@@ -288,8 +301,6 @@ def summarize_entropy(ent: pd.DataFrame, ctx) -> dict:
 def measure_entropy(ctx) -> pd.DataFrame:
     """Per-position conditional entropy of train, test and generated sequences."""
     b, cfg = ctx.bundle, ctx.cfg
-    gens = ctx.tables.get("generations")
-    generated = torch.tensor(gens["ids"].tolist(), dtype=torch.long).reshape(-1, b.config.seq_len) \
-        if gens is not None and len(gens) else torch.zeros(0, b.config.seq_len, dtype=torch.long)
+    generated = generated_ids(ctx.tables.get("generations"), b.config.seq_len)
     return entropy_table(b.model, b.noise, {**ctx.splits(), "generated": generated}, cfg.entropy_levels,
                          generator=ctx.generator("entropy"))

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .measure import novelty_table, recovery_table, summarize_generations, summarize_recovery
+from .measure import generations_table, recovery_table, summarize_generations, summarize_recovery
 from .registry import measurement
-from .sample import generate
 
 PLUGIN = "plugin"
 PLUGIN_LEVELS = (0.25,)
@@ -24,12 +23,7 @@ PLUGIN_LEVELS = (0.25,)
              summarize=lambda t, ctx: {"plugin_generations": summarize_generations(t, ctx)["generations"]})
 def measure_plugin_generations(ctx) -> pd.DataFrame:
     """Samples from the generations table's initial noise, taken with the plug-in step."""
-    b, cfg = ctx.bundle, ctx.cfg
-    samples = generate(b.model, cfg.n_generate, b.noise, b.config.seq_len, generator=ctx.generator("generations"),
-                       steps_per_unit=cfg.gen_steps_per_unit, step=PLUGIN)
-    table = novelty_table(samples, b.train_ids, ctx.oracle, b.tokenizer)
-    table.insert(1, "ids", [list(r) for r in samples.tolist()])
-    return table
+    return generations_table(ctx, PLUGIN)
 
 
 @measurement("plugin_recovery", ("split", "example", "t", "trial", "n_content", "n_corrupted", "recovery_rate",
