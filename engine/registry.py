@@ -106,7 +106,7 @@ def plan(wanted: Iterable[str] | None, have: Iterable[str] = (), bundle=None) ->
 
     for name in wanted:
         visit(name)
-    return [n for n in registry if n in out]  # registry order respects dependencies
+    return out  # each table after what it needs, whatever order the modules were imported in
 
 
 def check_columns(name: str, table: pd.DataFrame) -> pd.DataFrame:

@@ -115,3 +115,16 @@ def test_generations_and_fluency_by_n_for_both_steps():
     old = results_frame().drop(columns=["step"])        # older summaries: the main tables were plug-in
     assert set(generations_by_n(old)["step"]) == {"plugin"} and np.isclose(
         generations_by_n(old).query("n == 16")["fraction"].sum(), 1.0)
+
+
+def test_plan_puts_each_table_after_what_it_needs_whatever_the_import_order(monkeypatch):
+    """Importing engine.fluency before engine.plugin registers 'fluency' first; the plan must still
+    compute the plug-in generations before the fluency that scores them."""
+    from engine import registry
+
+    entries = registry.load_all()
+    reordered = {"fluency": entries["fluency"], **{k: v for k, v in entries.items() if k != "fluency"}}
+    monkeypatch.setattr(registry, "REGISTRY", reordered)
+    order = registry.plan(["fluency"])
+    assert order.index("generations") < order.index("fluency")
+    assert order.index("plugin_generations") < order.index("fluency")
