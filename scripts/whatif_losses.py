@@ -11,10 +11,11 @@ from pathlib import Path
 
 import torch
 
-from engine.corpus import load_corpus
-from engine.sweep import fit
-from engine.underfit import final_loss, loss_limit
-from explorer import runs
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+from engine.corpus import load_corpus  # noqa: E402
+from engine.sweep import fit  # noqa: E402
+from engine.underfit import final_loss, loss_limit  # noqa: E402
+from explorer import runs  # noqa: E402
 
 ZOO = Path(__file__).resolve().parent.parent / "assets" / "zoo" / "grammar"
 
@@ -25,9 +26,14 @@ def zoo_losses() -> dict[int, float]:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sizes", nargs="+", type=int, metavar="N", help="training-set sizes N")
+    args = ap.parse_args()
     torch.set_num_threads(1)
     corpus, zoo = load_corpus("grammar"), zoo_losses()
-    for n in [int(a) for a in sys.argv[1:]]:
+    for n in args.sizes:
         model_cfg, train_cfg = runs.Settings(n=n).configs(corpus)
         start = time.time()
         trained = fit(corpus.encode(corpus.subset(n)), model_cfg, train_cfg)

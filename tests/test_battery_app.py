@@ -347,7 +347,7 @@ BAD_UPLOADS = [
     pytest.param("Café crème. Très bien.\n".encode("latin-1") * 20, NOT_UTF8, id="latin1"),
     pytest.param(b"   \n\t\n  \r\n", "The file contains only blank space.", id="whitespace"),
     pytest.param(("\u200b\n" * 50).encode(), "No usable sentence: the file has no words", id="zero-width-only"),
-    pytest.param(b"... !!! ???\n,,, ;;; :::\n" * 20, "has only 2 " + TOO_FEW, id="punctuation-only"),
+    pytest.param(b"... !!! ???\n,,, ;;; :::\n" * 20, "holds only punctuation and symbols, no words", id="punctuation-only"),
     pytest.param(b"One sentence.\nTwo sentences.\n", "has only 2 " + TOO_FEW, id="too-few-sentences"),
     pytest.param(b"the cat sat.\n" * 100, "has only 1 " + TOO_FEW, id="one-sentence-repeated"),
     pytest.param((" ".join(["word"] * 40) + ".\n").encode() * 30,
