@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from engine import checkpoint  # noqa: E402
-from engine.basin import basin_sizes, hamming_profile  # noqa: E402
-from engine.evaluation import MeasureConfig  # noqa: E402
-from engine.ideal import ideal_memorizer  # noqa: E402
-from engine.stats import spearman  # noqa: E402
+from engine.models import checkpoint  # noqa: E402
+from engine.measures.basin import basin_sizes, hamming_profile  # noqa: E402
+from engine.measures.evaluation import MeasureConfig  # noqa: E402
+from engine.models.ideal import ideal_memorizer  # noqa: E402
+from engine.measures.stats import spearman  # noqa: E402
 
 ZOO = Path(__file__).resolve().parent.parent / "assets" / "zoo" / "grammar"
 

@@ -28,12 +28,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/bench_engine.py` from anywhere
 
-from engine.corpus import grammar_corpus  # noqa: E402
-from engine.measure import recovery_table  # noqa: E402
-from engine.model import Denoiser, ModelConfig  # noqa: E402
-from engine.noise import UniformNoise  # noqa: E402
-from engine.sample import CHUNK, STEPS_PER_UNIT, denoise, time_grid  # noqa: E402
-from engine.train import TrainConfig, default_device, train  # noqa: E402
+from engine.text.corpus import grammar_corpus  # noqa: E402
+from engine.measures.measure import recovery_table  # noqa: E402
+from engine.models.model import Denoiser, ModelConfig  # noqa: E402
+from engine.diffusion.noise import UniformNoise  # noqa: E402
+from engine.diffusion.sample import CHUNK, STEPS_PER_UNIT, denoise, time_grid  # noqa: E402
+from engine.models.train import TrainConfig, default_device, train  # noqa: E402
 
 
 def sync(device: torch.device) -> None:

@@ -27,11 +27,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/bench_ideal.py` from anywhere
 
-from engine.corpus import grammar_corpus  # noqa: E402
-from engine.ideal import ideal_generalizer, ideal_memorizer  # noqa: E402
-from engine.measure import LEVELS, recovery_table  # noqa: E402
-from engine.noise import UniformNoise  # noqa: E402
-from engine.sample import CHUNK, STEPS_PER_UNIT  # noqa: E402
+from engine.text.corpus import grammar_corpus  # noqa: E402
+from engine.models.ideal import ideal_generalizer, ideal_memorizer  # noqa: E402
+from engine.measures.measure import LEVELS, recovery_table  # noqa: E402
+from engine.diffusion.noise import UniformNoise  # noqa: E402
+from engine.diffusion.sample import CHUNK, STEPS_PER_UNIT  # noqa: E402
 
 N_TRAIN = N_TEST = 128
 TRIALS = 4

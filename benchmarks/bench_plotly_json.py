@@ -35,14 +35,15 @@ def app_figures(n: int) -> dict:
     import numpy as np
     import torch
 
-    from engine import profiles
-    from engine.checkpoint import load
-    from engine.evaluation import load_evaluation
-    from engine.measure import mean_entropy
-    from engine.transition import n_star_at
-    from engine.zoo import collect_table, read_index, results_table
-    from explorer import basin_figures as bf, grid_figures as gf, map_figures as mf, trajectory as tj
-    from explorer import transition_figures as tf
+    from engine.measures import profiles
+    from engine.models.checkpoint import load
+    from engine.measures.evaluation import load_evaluation
+    from engine.measures.measure import mean_entropy
+    from engine.measures.transition import n_star_at
+    from engine.runs.zoo import collect_table, read_index, results_table
+    from explorer.figures import basins as bf, grid as gf, maps as mf
+    from explorer import trajectory as tj
+    from explorer.figures import transition as tf
 
     entries = {e["n"]: ZOO / e["path"] for e in read_index(ZOO) if e["corpus"] == CORPUS}
     if n not in entries:

@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from engine import fluency  # noqa: E402
-from engine.corpus import load_corpus, oracle_for  # noqa: E402
-from engine.ideal import ideal_generalizer  # noqa: E402
-from engine.measure import novelty_table  # noqa: E402
-from engine.noise import UniformNoise  # noqa: E402
-from engine.step import STEPS, reverse_probs  # noqa: E402
+from engine.measures import fluency  # noqa: E402
+from engine.text.corpus import load_corpus, oracle_for  # noqa: E402
+from engine.models.ideal import ideal_generalizer  # noqa: E402
+from engine.measures.measure import novelty_table  # noqa: E402
+from engine.diffusion.noise import UniformNoise  # noqa: E402
+from engine.diffusion.step import STEPS, reverse_probs  # noqa: E402
 
 ZOO = ROOT / "assets" / "zoo"
 

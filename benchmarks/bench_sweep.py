@@ -34,12 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/bench_sweep.py` from anywhere
 
-from engine import backends  # noqa: E402
-from engine.corpus import load_corpus  # noqa: E402
-from engine.evaluation import MeasureConfig  # noqa: E402
-from engine.model import ModelConfig  # noqa: E402
-from engine.sweep import run_sweep  # noqa: E402
-from engine.train import TrainConfig  # noqa: E402
+from engine.runs import backends  # noqa: E402
+from engine.text.corpus import load_corpus  # noqa: E402
+from engine.measures.evaluation import MeasureConfig  # noqa: E402
+from engine.models.model import ModelConfig  # noqa: E402
+from engine.runs.sweep import run_sweep  # noqa: E402
+from engine.models.train import TrainConfig  # noqa: E402
 
 ZOO = Path(__file__).resolve().parents[1] / "assets" / "zoo"
 # Measured before this benchmark existed (README: The model zoo): per grammar N, 2.5 min of measuring
@@ -131,7 +131,7 @@ def probe_step_seconds(spec: str, options: list[str], steps: int, device: str = 
     import torch
 
     from engine.cli import build_parser, configs_from
-    from engine.train import train
+    from engine.models.train import train
 
     corpus = load_corpus(spec)
     args = build_parser().parse_args(["sweep", "--corpus", spec, "--sizes", "16", "--out", "unused", *options])
@@ -149,15 +149,15 @@ def probe_step_seconds(spec: str, options: list[str], steps: int, device: str = 
 def probe_measure_seconds(spec: str) -> float | None:
     """Seconds to measure one shipped zoo entry of ``spec`` again (the zoo's MeasureConfig, every
     table but the projection), on one thread; None if the zoo is not here."""
-    from engine.checkpoint import load
-    from engine.sweep import measure_bundle
-    from engine.zoo import read_index
+    from engine.models.checkpoint import load
+    from engine.runs.sweep import measure_bundle
+    from engine.runs.zoo import read_index
 
     entries = [e for e in read_index(ZOO) if e["corpus"] == spec] if (ZOO / "index.json").exists() else []
     if not entries:
         return None
     b = load(ZOO / entries[len(entries) // 2]["path"])
-    from engine import registry
+    from engine.measures import registry
 
     only = [m for m in registry.plan(None, bundle=b) if m != "projection"]
     start = time.perf_counter()
@@ -168,7 +168,7 @@ def probe_measure_seconds(spec: str) -> float | None:
 def schedule(chains: list[tuple[float, float]], train_slots: int, measure_slots: int, shared: bool) -> float:
     """Makespan of ``chains`` (training seconds, then measuring seconds) when trainings take one of
     ``train_slots`` and measurements one of ``measure_slots`` (the same slots when ``shared``), a
-    ready measurement starting before a waiting training, as engine.sweep schedules them."""
+    ready measurement starting before a waiting training, as engine.runs.sweep schedules them."""
     trains, measures, running = deque(range(len(chains))), deque(), []
     free = {"train": train_slots, "measure": measure_slots}
     now = 0.0

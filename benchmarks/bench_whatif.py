@@ -1,8 +1,8 @@
 """What-if benchmark: a run from the click to its point on the Transition plot, without Streamlit.
 
-Runs the very function the What-if page's server thread runs (``explorer.jobs.execute`` on
-``explorer.runs.train_and_measure``) into a temporary runs folder, then reads the run's point back
-the way the Transition page does (``engine.zoo.results_table``). Prints ``uptime`` first (on a
+Runs the very function the What-if page's server thread runs (``explorer.whatif.jobs.execute`` on
+``explorer.whatif.runs.train_and_measure``) into a temporary runs folder, then reads the run's point back
+the way the Transition page does (``engine.runs.zoo.results_table``). Prints ``uptime`` first (on a
 shared machine the timings move with the load), then the training seconds, the measuring seconds
 per table and in total, and the total. Target (issue 14): the What-if page's default run (grammar,
 N = 64, the default model size and the standard budget) <= 60 s on a 2-core machine, measurement
@@ -43,9 +43,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from engine.corpus import load_corpus
-    from engine.zoo import results_table
-    from explorer import jobs, runs
+    from engine.text.corpus import load_corpus
+    from engine.runs.zoo import results_table
+    from explorer.whatif import jobs, runs
 
     args.size = args.size or runs.DEFAULT_SIZE
 

@@ -10,18 +10,22 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import backends, checkpoint, corpora, corpus as corpus_lib, oserrors, outputs, registry
-from .evaluation import MeasureConfig
-from .measure import novelty_table
-from .summary import Summary
-from .model import ModelConfig
-from .sample import generate
-from .step import DEFAULT_STEP, STEPS
-from .sweep import Plan, SweepFailed, measure_entry, run_sweeps, slug, train_entry
-from .train import MAX_SEED, TrainConfig, available_memory
+from engine.runs import backends
+from engine.models import checkpoint
+from engine.text import corpora, corpus as corpus_lib
+from engine.store import oserrors, outputs
+from engine.measures import registry
+from engine.measures.evaluation import MeasureConfig
+from engine.measures.measure import novelty_table
+from engine.measures.summary import Summary
+from engine.models.model import ModelConfig
+from engine.diffusion.sample import generate
+from engine.diffusion.step import DEFAULT_STEP, STEPS
+from engine.runs.sweep import Plan, SweepFailed, measure_entry, run_sweeps, slug, train_entry
+from engine.models.train import MAX_SEED, TrainConfig, available_memory
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "assets" / "zoo"
-# The shipped zoo: corpus -> (sizes N, training options), from the corpus registry (engine.corpora).
+# The shipped zoo: corpus -> (sizes N, training options), from the corpus registry (engine.text.corpora).
 # Within a sweep every N gets the same architecture and budget.
 ZOO_SWEEPS = {name: (list(z.sizes), z.options()) for name, z in corpora.zoo_sweeps().items()}
 STEP_HELP = ("the reverse step: exact (the mixture over the clean token, default) or plugin (the paper's "
@@ -124,7 +128,7 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_backend_options(p: argparse.ArgumentParser) -> None:
-    """Where a sweep's tasks run and how many models per N (engine.backends, engine.sweep)."""
+    """Where a sweep's tasks run and how many models per N (engine.runs.backends, engine.runs.sweep)."""
     p.add_argument("--seeds", type=_count(1, 1000), default=1,
                    help="models per N, trained with seeds --seed .. --seed + K - 1 (default 1)")
     p.add_argument("--backend", choices=["local", "ray"], default="local",
@@ -249,7 +253,7 @@ def check_generate(cfg: ModelConfig, num: int, steps_per_unit: int, free: int | 
     logits and the step's few copies of them (6 V floats) and one layer's activations
     ((2 + mlp_ratio) d + 2 heads L floats). Work: ceil(steps_per_unit) network evaluations (t from 1
     to t_min) of 2 flops per parameter and token."""
-    from .model import param_count
+    from engine.models.model import param_count
 
     L = cfg.seq_len
     per_token = 8 + 4 * (6 * cfg.vocab_size + (2 + cfg.mlp_ratio) * cfg.d_model + 2 * cfg.n_heads * L)

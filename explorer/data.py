@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine.summary import Summary
-from engine.zoo import INDEX, collect_table, read_index, results_table, vocab_size as _vocab_size
+from engine.measures.summary import Summary
+from engine.runs.zoo import INDEX, collect_table, read_index, results_table, vocab_size as _vocab_size
 
-# engine.checkpoint / engine.evaluation import torch: they are imported inside the loaders that need
+# engine.models.checkpoint / engine.measures.evaluation import torch: they are imported inside the loaders that need
 # them, so the home page (index + results table only) paints without waiting for torch.
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def transition(root: str, corpus: str) -> pd.DataFrame:
 
 def zoo_table(root: str, corpus: str, name: str) -> tuple[pd.DataFrame, list[dict]]:
     """The table ``name`` of every zoo entry of ``corpus`` (columns corpus, n first) and the entries
-    that lack it (``engine.zoo.collect_table``); re-read when one of the files changes (a back-fill)."""
+    that lack it (``engine.runs.zoo.collect_table``); re-read when one of the files changes (a back-fill)."""
     return _zoo_table(root, corpus, name)
 
 
@@ -125,7 +125,7 @@ def _zoo_table(root: str, corpus: str, name: str) -> tuple[pd.DataFrame, list[di
 @by_mtime(model_files, st.cache_resource(show_spinner=False, max_entries=16))
 def bundle(path: str):
     """A loaded checkpoint, ``engine.Bundle`` (model on CPU, eval mode)."""
-    from engine.checkpoint import load
+    from engine.models.checkpoint import load
 
     return load(path)
 
@@ -134,7 +134,7 @@ def bundle(path: str):
 def ideal(path: str, name: str):
     """The ideal ``name`` ('memorizer': of the checkpoint's own training set; 'generalizer': of the
     grammar) for the checkpoint at ``path``, an nn.Module with the network's interface."""
-    from engine.references import reference_model
+    from engine.measures.references import reference_model
 
     return reference_model(name, bundle(path))
 
@@ -149,7 +149,7 @@ def vocab_size(path: str) -> int:
 def tables(path: str) -> dict[str, pd.DataFrame]:
     """The measurement tables of a checkpoint (recovery, basins, fixed_points, entropy, generations,
     and projection where present)."""
-    from engine.evaluation import load_evaluation
+    from engine.measures.evaluation import load_evaluation
 
     out = dict(load_evaluation(path).tables)
     proj = Path(path) / "measure" / "projection.parquet"
@@ -161,7 +161,7 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
 @by_mtime(lambda path: [Path(path) / "measure" / "summary.json"], st.cache_data(show_spinner=False, max_entries=32))
 def summary(path: str) -> dict:
     """``measure/summary.json`` of a checkpoint (headline numbers and the MeasureConfig used), read by
-    the engine's one typed reader (``engine.summary.Summary``); ValueError if missing or malformed."""
+    the engine's one typed reader (``engine.measures.summary.Summary``); ValueError if missing or malformed."""
     return dataclasses.asdict(Summary.read(path))
 
 
@@ -238,7 +238,7 @@ def live_threads():
     """Run a live action with the torch threads the machine can spare (``budget.spare_threads``)."""
     import torch
 
-    from .budget import spare_threads
+    from explorer.budget import spare_threads
 
     before = torch.get_num_threads()
     torch.set_num_threads(spare_threads(before))
@@ -255,10 +255,10 @@ def _live_chunk(path: str, seed: int, chunk: int, step: str) -> tuple[pd.DataFra
     generator's state after them (where chunk + 1 goes on)."""
     import torch
 
-    from engine.corpus import oracle_for
-    from engine.evaluation import MeasureConfig
-    from engine.measure import novelty_table
-    from engine.sample import generate
+    from engine.text.corpus import oracle_for
+    from engine.measures.evaluation import MeasureConfig
+    from engine.measures.measure import novelty_table
+    from engine.diffusion.sample import generate
 
     b = bundle(path)
     try:

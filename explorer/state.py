@@ -42,9 +42,9 @@ import streamlit as st
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine import corpora
-from engine.step import DEFAULT_STEP, STEPS
-from engine.transition import METRICS
+from engine.text import corpora
+from engine.diffusion.step import DEFAULT_STEP, STEPS
+from engine.measures.transition import METRICS
 
 KEYS = {"corpus": str, "n": int, "split": str, "example": int, "t": float, "seed": int}
 DEFAULTS = {"corpus": "grammar", "n": 0, "split": "train", "example": 0, "t": 0.25, "seed": 0}
@@ -100,7 +100,7 @@ PRIVATE = {
     # Generate
     "gen_count": 8,
     # What-if (wi_n's default depends on the corpus: the page passes it to bind; wi_size is
-    # explorer.runs.DEFAULT_SIZE, named here without importing runs, which imports torch)
+    # explorer.whatif.runs.DEFAULT_SIZE, named here without importing runs, which imports torch)
     "wi_source": "grammar", "wi_n": None, "wi_budget": "standard", "wi_size": "small", "wi_steps": 0,
     "wi_seed": 0, "wi_measure": "standard",
     **{f"wi_seq_len_{name}": spec.seq_len for name, spec in corpora.CORPORA.items()}, "wi_seq_len_upload": corpora.SEQ_LEN,
@@ -147,7 +147,7 @@ def _model_text(path) -> str:
     """A second model's choice key as a link carries it: a zoo entry relative to the zoo, a what-if
     run as 'run:' and its path relative to the runs folder (so that a link works on another
     install), anything else (an ideal or step key, a path elsewhere) as it is."""
-    from . import data
+    from explorer import data
 
     for prefix, root in (("", data.zoo_root()), ("run:", data.runs_root())):
         if str(path).startswith(str(root).rstrip("/") + "/"):
@@ -156,8 +156,8 @@ def _model_text(path) -> str:
 
 
 def _model_key(raw: str) -> str:
-    """The inverse of ``_model_text``: the choice key (as ``explorer.partners.candidates`` keys them)."""
-    from . import data
+    """The inverse of ``_model_text``: the choice key (as ``explorer.views.partners.candidates`` keys them)."""
+    from explorer import data
 
     if raw.startswith(("ideal:", "step:", "/")):
         return raw

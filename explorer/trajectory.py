@@ -1,5 +1,5 @@
 """One denoising run, looked at closely: the Denoise page's logic (no ``st.*`` here; its figures are in
-``grid_figures``, where a run ends in ``engine.outcome``).
+``grid_figures``, where a run ends in ``engine.measures.outcome``).
 
 A run starts from a clean sequence x0 (L,), corrupts it at level t with q(z_t | x0) and walks the
 reverse diffusion back (``engine.denoise``). Its trajectory is a grid: rows are the states
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.noise import UniformNoise
-from engine.sample import STEPS_PER_UNIT, denoise, time_grid
-from engine.step import DEFAULT_STEP, categorical, reverse_probs
-from engine.tokenizer import SPECIALS, WordTokenizer, content_mask, split_words
+from engine.diffusion.noise import UniformNoise
+from engine.diffusion.sample import STEPS_PER_UNIT, denoise, time_grid
+from engine.diffusion.step import DEFAULT_STEP, categorical, reverse_probs
+from engine.text.tokenizer import SPECIALS, WordTokenizer, content_mask, split_words
 
 CORRECT, WRONG, FIXED, BROKEN, VALID_OTHER = 0, 1, 2, 3, 4
 CATEGORIES = ("correct", "wrong", "fixed here", "broken here", "differs, sentence valid")
@@ -125,7 +125,7 @@ def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, 
     """x̂ (len(seeds), L) of ``run(model, noise, x0, t, seed)`` for every seed, walked as one batch.
 
     Each row is corrupted by ``corrupt`` with its own seed and draws every later step from its own
-    generator with the sampler's own draw (``engine.step.categorical`` on a (1, L, V) slice, as
+    generator with the sampler's own draw (``engine.diffusion.step.categorical`` on a (1, L, V) slice, as
     the single run does), so row i is the x̂ of the single run with ``seeds[i]`` — up to rounding
     differences between a batched and a single forward pass, which can flip a near-tied draw: a
     caller that shows a seed checks it with ``run``."""

@@ -18,8 +18,8 @@ import time
 
 import streamlit as st
 
-from . import data, state
-from .priority import lower_priority
+from explorer import data, state
+from explorer.priority import lower_priority
 
 log = logging.getLogger("basin_explorer.warmup")
 DELAY = 1.0   # seconds: let the browser draw the first page's charts before the warm-up takes a core
@@ -45,7 +45,8 @@ def warm(root: str) -> float | None:
     began = time.perf_counter()
     lower_priority()
     try:
-        from . import grid_figures, partners
+        from explorer.figures import grid as grid_figures
+        from explorer.views import partners
 
         index = data.entries(root)
         corpus = state.DEFAULTS["corpus"] if state.DEFAULTS["corpus"] in set(index["corpus"]) else index["corpus"].iloc[0]

@@ -14,9 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine import oserrors
+from engine.store import oserrors
 
-from . import data, state, style
+from explorer import data, state, style
 
 # file (relative to streamlit_app.py), title, url path, icon; the first one is the home page.
 PAGES = (
@@ -132,9 +132,9 @@ def sidebar() -> Entry:
 
 def step_select(container=None) -> str:
     """The sampler: the reverse step every live denoising and generation takes, and whose stored
-    tables a page shows (``engine.step``: the exact step, or the paper's plug-in step), bound to the
+    tables a page shows (``engine.diffusion.step``: the exact step, or the paper's plug-in step), bound to the
     shared view setting ``step`` (in the link as ``step=plugin``)."""
-    from engine.step import STEP_LABELS, STEPS
+    from engine.diffusion.step import STEP_LABELS, STEPS
 
     return (container or st.sidebar).radio(
         "Sampler", list(STEPS), format_func=lambda s: STEP_LABELS[s].capitalize(), **state.bind("w_step", "step"),
@@ -154,7 +154,7 @@ def level_select(levels, *, key: str, label: str = "Corruption level t", V: int 
                  container=None, help: str | None = None) -> float:
     """A selector of corruption level among ``levels`` bound to the shared t; shows the level nearest
     to the shared t without changing it (a page with other levels does not overwrite the link's t)."""
-    from .figures import level_label
+    from explorer.figures import level_label
 
     levels = sorted(float(t) for t in set(levels))
     if not levels:

@@ -7,11 +7,11 @@ format), read with the ``bible`` program of the package ``bible-kjv``, which dep
     apt-get install -y bible-kjv
 
 All 31,102 verses are read in canonical order (Genesis 1:1 .. Revelation 22:21); the verses of each
-chapter are joined and ``engine.textfile.split_sentences`` splits the chapter into sentences, so a
+chapter are joined and ``engine.text.textfile.split_sentences`` splits the chapter into sentences, so a
 sentence that runs over several verses stays whole. Output: the distinct sentences in their original
 spelling, case and punctuation, one per line, in canonical order (first occurrence kept), gzip with
 mtime 0 and no file name, written atomically: byte-identical on every run and machine for one version
-of the Debian package (BUILT_FROM). ``engine.corpus`` cuts sentences longer than L - 1 tokens at
+of the Debian package (BUILT_FROM). ``engine.text.corpus`` cuts sentences longer than L - 1 tokens at
 clause boundaries when it loads the corpus.
 
     python scripts/build_kjv.py [--out PATH] [--measure]
@@ -35,9 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine import atomic  # noqa: E402
-from engine.clauses import fit  # noqa: E402
-from engine.textfile import split_sentences  # noqa: E402
+from engine.store import atomic  # noqa: E402
+from engine.text.clauses import fit  # noqa: E402
+from engine.text.textfile import split_sentences  # noqa: E402
 
 OUT = REPO / "assets" / "corpora" / "kjv-v1.txt.gz"
 DATA = Path("/usr/lib/bible.data")            # bible-kjv-text

@@ -5,7 +5,7 @@ Sources (provenance and licence in ``assets/corpora/PYDOCS.md``): the language-r
 platform-independent standard-library modules in DOC_MODULES (the topics alone give ~700 sentences).
 Cleaning drops titles, tables, literal blocks (code, grammar, doctests), list markers, quotes,
 backticks and ``*`` emphasis around code, footnote marks and "Changed in version" prefixes; wrapped
-lines are joined into paragraphs, ``engine.textfile.split_sentences`` splits them, clauses joined by
+lines are joined into paragraphs, ``engine.text.textfile.split_sentences`` splits them, clauses joined by
 ";" count as sentences, and each sentence becomes its ``split_words`` tokens joined by spaces.
 Kept: distinct sentences of MIN_TOKENS..MAX_TOKENS tokens that start with a capital letter (or with
 code), end in . ! ? and hold no URL, "=", "<" or ">"; then ``limit_vocabulary`` cuts the vocabulary
@@ -33,8 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine import atomic  # noqa: E402
-from engine.textfile import PYDOCS_PATH, normalise, split_sentences  # noqa: E402
+from engine.store import atomic  # noqa: E402
+from engine.text.textfile import PYDOCS_PATH, normalise, split_sentences  # noqa: E402
 
 BUILT_WITH_PYTHON = "3.11.7"  # CPython whose pydoc_data produced the committed asset
 MIN_TOKENS, MAX_TOKENS = 4, 15  # tokens per sentence; 15 = L - 1 fits sequences of length L = 16

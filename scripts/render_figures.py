@@ -1,7 +1,7 @@
 """Render the README's transition figures from the zoo with the app's own figure builders.
 
 For each corpus in the zoo: train vs test recovery against N at every level t
-(explorer.transition_figures.transition_figure) beside the conditional-entropy curve (entropy_figure),
+(explorer.figures.transition.transition_figure) beside the conditional-entropy curve (entropy_figure),
 laid out in one HTML page and photographed by headless Chromium (Debian's /usr/bin/chromium, driven
 by Playwright) into docs/transition-<corpus>.png.
 
@@ -20,10 +20,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from browser import launch  # noqa: E402  (tests/browser.py: the one Chromium set-up)
-from engine.measure import LEVELS  # noqa: E402
-from engine.sweep import read_index, results_table  # noqa: E402
-from engine.transition import n_star_at  # noqa: E402
-from explorer.transition_figures import entropy_figure, transition_figure  # noqa: E402
+from engine.measures.measure import LEVELS  # noqa: E402
+from engine.runs.sweep import read_index, results_table  # noqa: E402
+from engine.measures.transition import n_star_at  # noqa: E402
+from explorer.figures.transition import entropy_figure, transition_figure  # noqa: E402
 
 
 def page_html(corpus: str, results) -> str:

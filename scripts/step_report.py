@@ -24,9 +24,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from engine.summary import Summary  # noqa: E402
-from engine.transition import with_transitions  # noqa: E402
-from engine.zoo import read_index  # noqa: E402
+from engine.measures.summary import Summary  # noqa: E402
+from engine.measures.transition import with_transitions  # noqa: E402
+from engine.runs.zoo import read_index  # noqa: E402
 
 
 def old_summary(rev: str, rel: Path) -> Summary | None:

@@ -1,6 +1,6 @@
-"""The final train loss (``engine.underfit.final_loss``) of the default What-if run (explorer.runs:
+"""The final train loss (``engine.measures.underfit.final_loss``) of the default What-if run (explorer.whatif.runs:
 small model, 1,600 steps of 64, seed 0) on grammar at the given N, beside the zoo's model at that N:
-the measurements behind ``engine.underfit``'s thresholds. Trains only (no measuring), one thread.
+the measurements behind ``engine.measures.underfit``'s thresholds. Trains only (no measuring), one thread.
 
     python scripts/whatif_losses.py 64 256 2048
 """
@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
-from engine.corpus import load_corpus  # noqa: E402
-from engine.sweep import fit  # noqa: E402
-from engine.underfit import final_loss, loss_limit  # noqa: E402
-from explorer import runs  # noqa: E402
+from engine.text.corpus import load_corpus  # noqa: E402
+from engine.runs.sweep import fit  # noqa: E402
+from engine.measures.underfit import final_loss, loss_limit  # noqa: E402
+from explorer.whatif import runs  # noqa: E402
 
 ZOO = Path(__file__).resolve().parent.parent / "assets" / "zoo" / "grammar"
 

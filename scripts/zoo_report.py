@@ -20,9 +20,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from engine.basin import basin_sizes  # noqa: E402
-from engine.summary import Summary  # noqa: E402
-from engine.zoo import read_index  # noqa: E402
+from engine.measures.basin import basin_sizes  # noqa: E402
+from engine.measures.summary import Summary  # noqa: E402
+from engine.runs.zoo import read_index  # noqa: E402
 
 
 def fmt(x, digits: int = 2) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.model import Denoiser, ModelConfig
+from engine.models.model import Denoiser, ModelConfig
 
 SLOW_MODULES = {"test_sweep_backends.py", "test_end_to_end.py"}   # Ray, whole sweeps, real training
 

@@ -1,7 +1,7 @@
 """The torch-free analysis the explorer draws (issue 14): the transition N* stored in the sweep table
-and the 95 % intervals behind the error bars (``engine.transition``), where a run ended and the
-grammar's verdict on it (``engine.outcome``), and Hamming neighbours and out-of-sample placement on
-a stored projection (``engine.neighbours``) — each against brute-force loops or ``engine.stats``."""
+and the 95 % intervals behind the error bars (``engine.measures.transition``), where a run ended and the
+grammar's verdict on it (``engine.measures.outcome``), and Hamming neighbours and out-of-sample placement on
+a stored projection (``engine.measures.neighbours``) — each against brute-force loops or ``engine.measures.stats``."""
 from __future__ import annotations
 
 import itertools
@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import neighbours as nb
-from engine import outcome as oc
-from engine import stats
-from engine import transition as et
+from engine.measures import neighbours as nb
+from engine.measures import outcome as oc
+from engine.measures import stats
+from engine.measures import transition as et
 from brute import brute_force_outcome
 
 # ------------------------------------------------------------------------------------- intervals, N*
@@ -105,7 +105,7 @@ def test_n_star_is_stored_per_corpus_and_level():
 
 
 def test_results_table_of_the_tiny_zoo_carries_n_star(zoo):
-    from engine.zoo import results_table
+    from engine.runs.zoo import results_table
 
     table = results_table(zoo, "grammar")
     assert {"n_star_recovery_rate", "n_star_exact_match"} <= set(table.columns)
@@ -146,8 +146,8 @@ def test_outcomes_differ_by_kind_basin_or_verdict():
 
 
 def test_the_grammar_oracle_judges_x_hat(zoo):
-    from engine.checkpoint import load
-    from engine.corpus import oracle_for
+    from engine.models.checkpoint import load
+    from engine.text.corpus import oracle_for
 
     b = load(zoo / "grammar" / "n00008")
     oracle = oracle_for(b.corpus, b.tokenizer)

@@ -101,7 +101,7 @@ def test_whatif_runs_are_marked(app, zoo, tmp_path):
     assert rel.startswith("..") and (runs / rel).is_dir()
     (runs / "index.json").write_text(json.dumps([{"corpus": "grammar", "n": 32, "path": rel}]))
     at = ok(app())
-    from explorer.run_compare import RUN_MARKS
+    from explorer.whatif.compare import RUN_MARKS
 
     same = RUN_MARKS[True][1]                                   # the run is a zoo model: the zoo's setting
     assert {f"what-if train ({same})", f"what-if test ({same})"} <= trace_names(at)

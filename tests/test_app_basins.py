@@ -16,9 +16,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from engine import checkpoint, profiles
-from engine.tokenizer import content_mask
-from engine.zoo import results_table
+from engine.models import checkpoint
+from engine.measures import profiles
+from engine.text.tokenizer import content_mask
+from engine.runs.zoo import results_table
 from explorer import trajectory as tj
 
 REPO = Path(__file__).resolve().parent.parent

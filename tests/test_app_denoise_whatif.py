@@ -1,6 +1,6 @@
 """The Denoise and What-if pages under Streamlit's AppTest on the tiny zoo (no exception, the expected
 elements, errors instead of tracebacks for bad input), and the pure logic behind them
-(``explorer.trajectory``, ``explorer.runs``) against hand-built inputs and brute-force references."""
+(``explorer.trajectory``, ``explorer.whatif.runs``) against hand-built inputs and brute-force references."""
 from __future__ import annotations
 
 import importlib.util
@@ -15,18 +15,18 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from engine import checkpoint
-from engine.corpus import grammar_corpus
-from engine.grammar import accepts_ids as grammar_accepts
-from engine.model import Denoiser, ModelConfig
-from engine.noise import UniformNoise
-from engine.sample import time_grid
-from engine.sweep import update_index
-from engine.tokenizer import WordTokenizer
-from engine.train import TrainConfig
-from engine import outcome as oc
-from explorer import grid_figures as gf
-from explorer import jobs, runs
+from engine.models import checkpoint
+from engine.text.corpus import grammar_corpus
+from engine.text.grammar import accepts_ids as grammar_accepts
+from engine.models.model import Denoiser, ModelConfig
+from engine.diffusion.noise import UniformNoise
+from engine.diffusion.sample import time_grid
+from engine.runs.sweep import update_index
+from engine.text.tokenizer import WordTokenizer
+from engine.models.train import TrainConfig
+from engine.measures import outcome as oc
+from explorer.figures import grid as gf
+from explorer.whatif import jobs, runs
 from explorer import trajectory as tj
 from brute import brute_force_outcome
 from whatif_settings import tiny_settings
@@ -446,7 +446,7 @@ def test_the_live_loss_curve_maps_steps_and_losses_onto_its_axes():
     import re
     import xml.etree.ElementTree as ET
 
-    from explorer import loss_curve as lc
+    from explorer.figures import loss_curve as lc
 
     svg = lc.loss_svg([(0, 4.0), (50, 2.0), (100, 1.0)], total=200)
     root = ET.fromstring(svg)                                   # well-formed XML: the browser draws it

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.corpus import corpus_from_bytes
-from explorer import runs
+from engine.text.corpus import corpus_from_bytes
+from explorer.whatif import runs
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")

@@ -1,5 +1,5 @@
-"""Pure tests of the basin views (engine.profiles, engine.zoo.collect_table) and the Basins page's
-figure builders (explorer.basin_figures) on hand-built tables: every trace must carry the numbers of
+"""Pure tests of the basin views (engine.measures.profiles, engine.runs.zoo.collect_table) and the Basins page's
+figure builders (explorer.figures.basins) on hand-built tables: every trace must carry the numbers of
 its table, recomputed here by plain loops or closed forms."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import profiles
-from engine.zoo import collect_table
-from explorer import basin_figures as bf
+from engine.measures import profiles
+from engine.runs.zoo import collect_table
+from explorer.figures import basins as bf
 
 Z = 1.959963984540054
 
@@ -38,7 +38,7 @@ def trace(fig, name):
     return found[0]
 
 
-# ------------------------------------------------------------------------------------- engine.profiles
+# ------------------------------------------------------------------------------------- engine.measures.profiles
 
 def test_frequencies_and_wilson_closed_forms():
     f = profiles.frequencies(profile_table())
@@ -86,7 +86,7 @@ def test_extremes_never_list_an_example_twice():
     assert sorted(ext["rank"]) == [1, 2, 3, 4, 5]
 
 
-# -------------------------------------------------------------------------------- engine.zoo tables
+# -------------------------------------------------------------------------------- engine.runs.zoo tables
 
 def test_collect_table_reads_every_entry_and_names_the_missing(tmp_path):
     entries = [{"corpus": "grammar", "n": 8, "path": "grammar/n00008"},

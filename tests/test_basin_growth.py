@@ -1,4 +1,4 @@
-"""Do unseen sentences become attractors (engine.basin_growth, the Transition page's third panel), the
+"""Do unseen sentences become attractors (engine.measures.basin_growth, the Transition page's third panel), the
 all-zero boxes of the Basins page's size plot, and its recovery-against-t chart: on hand-built tables
 whose answers are counted here by plain loops, with the Wilson interval from its closed form."""
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import basin_growth as bg
-from explorer import basin_figures as bf
-from explorer import transition_figures as tf
+from engine.measures import basin_growth as bg
+from explorer.figures import basins as bf
+from explorer.figures import transition as tf
 
 Z = 1.959963984540054
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
-from engine.textfile import read_sentences
+from engine.text.textfile import read_sentences
 from explorer import state
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,14 +23,16 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine import cli, markers, outputs, textfile
-from engine.checkpoint import load, save
-from engine.evaluation import MeasureConfig
-from engine.model import Denoiser, ModelConfig
-from engine.noise import UniformNoise
-from engine.sample import denoise, generate
-from engine.tokenizer import WordTokenizer
-from engine.train import TrainConfig
+from engine import cli
+from engine.store import markers, outputs
+from engine.text import textfile
+from engine.models.checkpoint import load, save
+from engine.measures.evaluation import MeasureConfig
+from engine.models.model import Denoiser, ModelConfig
+from engine.diffusion.noise import UniformNoise
+from engine.diffusion.sample import denoise, generate
+from engine.text.tokenizer import WordTokenizer
+from engine.models.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 TOK = WordTokenizer(["a", "b", "c", "d"])
@@ -190,7 +192,7 @@ def test_second_writer_is_refused_up_front(tmp_path, corpus_file, capsys):
     out = tmp_path / "race"
     holder = _child(f"""
         import time
-        from engine import outputs
+        from engine.store import outputs
         with outputs.claim({str(out)!r}, outputs.CHECKPOINT):
             print("held", flush=True)
             time.sleep(60)
@@ -213,10 +215,10 @@ def test_kill_9_during_save_leaves_scratch_that_the_next_save_removes(tmp_path, 
     out = tmp_path / "ck"
     victim = _child(f"""
         import time, torch
-        from engine import checkpoint
-        from engine.model import Denoiser, ModelConfig
-        from engine.tokenizer import WordTokenizer
-        from engine.train import TrainConfig
+        from engine.models import checkpoint
+        from engine.models.model import Denoiser, ModelConfig
+        from engine.text.tokenizer import WordTokenizer
+        from engine.models.train import TrainConfig
         def slow_save(tensors, filename, *a, **kw):
             open(filename, "wb").write(b"partial")
             print("saving", flush=True)
@@ -353,8 +355,8 @@ def test_zero_counts_work(ckpt, capsys):
 
 
 def test_empty_sweep_in_the_api_is_refused(tmp_path, corpus_file):
-    from engine.corpus import load_corpus
-    from engine.sweep import run_sweep
+    from engine.text.corpus import load_corpus
+    from engine.runs.sweep import run_sweep
     with pytest.raises(ValueError, match="no training-set sizes given"):
         run_sweep(load_corpus(str(corpus_file)), [], tmp_path / "sw", TINY, TCFG, MeasureConfig())
     assert not (tmp_path / "sw").exists()
@@ -590,7 +592,7 @@ def test_cli_counts_accept_exactly_the_range(values):
 
 
 def test_memory_estimate_is_checked_before_training():
-    from engine.train import check_fits, memory_estimate
+    from engine.models.train import check_fits, memory_estimate
     big = ModelConfig(vocab_size=131, d_model=256, n_layers=16, n_heads=8)
     assert memory_estimate(big, TrainConfig(batch_size=65536)) > 100 * 2**30
     with pytest.raises(ValueError, match="GiB is free"):

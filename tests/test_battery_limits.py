@@ -19,11 +19,14 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from engine import backends, cli, oserrors, textfile
-from engine.checkpoint import load, save
-from engine.model import Denoiser, ModelConfig
-from engine.tokenizer import WordTokenizer
-from engine.train import MAX_SEED, TrainConfig
+from engine.runs import backends
+from engine import cli
+from engine.store import oserrors
+from engine.text import textfile
+from engine.models.checkpoint import load, save
+from engine.models.model import Denoiser, ModelConfig
+from engine.text.tokenizer import WordTokenizer
+from engine.models.train import MAX_SEED, TrainConfig
 
 REPO = Path(__file__).resolve().parent.parent
 TOK = WordTokenizer(["a", "b", "c", "d"])
@@ -137,7 +140,7 @@ SWEEP = ["-m", "engine", "sweep", "--corpus", "grammar", "--sizes", "8", "--back
 
 def _sweep_with_local_ray(out: Path) -> tuple[subprocess.Popen, dict[int, int]]:
     """A sweep child on a local Ray, once Ray is up and training; (child, its descendants)."""
-    from engine.reaper import descendants
+    from engine.runs.reaper import descendants
 
     child = subprocess.Popen([sys.executable, *SWEEP, "--out", str(out)], cwd=REPO, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -162,7 +165,7 @@ def _name(pid: int) -> str:
 
 def _gone(processes: dict[int, int], timeout: float) -> list[int]:
     """Those of ``processes`` (pid -> start time) still alive after ``timeout`` seconds."""
-    from engine.reaper import start_time
+    from engine.runs.reaper import start_time
 
     deadline = time.monotonic() + timeout
     while True:
@@ -191,7 +194,7 @@ def test_sigterm_shuts_down_the_local_ray(tmp_path):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="lists processes through /proc")
 def test_kill_9_leaves_no_ray_process_behind(tmp_path):
-    """kill -9 cannot be caught: the watcher (engine/reaper.py) stops the raylet's agents, which
+    """kill -9 cannot be caught: the watcher (engine/runs/reaper.py) stops the raylet's agents, which
     Ray's own fate-sharing leaves orphaned, and prints one error line."""
     needs_ray()
     child, ray_processes = _sweep_with_local_ray(tmp_path / "sw")
@@ -248,7 +251,7 @@ def test_check_generate_bounds_memory_and_work(num, steps, free):
     the estimate written out by hand; the suggested --num fits."""
     cfg = ModelConfig(vocab_size=200, seq_len=16, d_model=64, n_layers=2, n_heads=4)
     per_seq = 16 * (8 + 4 * (6 * 200 + 6 * 64 + 2 * 4 * 16))
-    from engine.model import param_count
+    from engine.models.model import param_count
     work = 2 * param_count(cfg) * 16 * num * steps
     try:
         cli.check_generate(cfg, num, steps, free)
@@ -270,7 +273,7 @@ def test_the_defaults_generate(ckpt, capsys):
 
 @pytest.mark.parametrize("seed", [9007199254740993.0, 1.5, 3.0, True, "7", -1, MAX_SEED + 1, 9007199254740993])
 def test_whatif_settings_refuse_a_seed_that_is_not_a_32_bit_integer(seed):
-    from explorer import runs
+    from explorer.whatif import runs
 
     with pytest.raises(ValueError, match="whole number from 0 to"):
         runs.Settings(n=8, seed=seed)
@@ -279,7 +282,7 @@ def test_whatif_settings_refuse_a_seed_that_is_not_a_32_bit_integer(seed):
 @given(st.integers(0, MAX_SEED))
 @FAST
 def test_whatif_seed_reaches_the_train_config_unchanged(seed):
-    from explorer import runs
+    from explorer.whatif import runs
 
     corpus = _grammar()
     _, train_cfg = runs.Settings(n=8, seed=seed).configs(corpus)
@@ -292,7 +295,7 @@ _GRAMMAR = []
 
 def _grammar():
     if not _GRAMMAR:
-        from engine.corpus import load_corpus
+        from engine.text.corpus import load_corpus
         _GRAMMAR.append(load_corpus("grammar"))
     return _GRAMMAR[0]
 
@@ -300,7 +303,7 @@ def _grammar():
 def test_whatif_seed_widget_stops_at_max_seed():
     """The What-if seed box allows exactly the seeds training accepts (MAX_SEED, exact in the
     browser's float64), so what it shows is what trains."""
-    source = (REPO / "explorer" / "whatif_form.py").read_text()
+    source = (REPO / "explorer" / "whatif" / "form.py").read_text()
     assert 'number_input("Seed", min_value=0, max_value=MAX_SEED' in source
     assert float(MAX_SEED) == MAX_SEED and MAX_SEED < 2**53
 

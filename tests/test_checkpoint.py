@@ -16,11 +16,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from engine import checkpoint
-from engine.checkpoint import load, save
-from engine.model import Denoiser
-from engine.tokenizer import WordTokenizer
-from engine.train import TrainConfig, train
+from engine.models import checkpoint
+from engine.models.checkpoint import load, save
+from engine.models.model import Denoiser
+from engine.text.tokenizer import WordTokenizer
+from engine.models.train import TrainConfig, train
 
 TOK = WordTokenizer(["a", "b", "c", "d"])          # 7 tokens, matching the tiny model
 TCFG = TrainConfig(steps=5, batch_size=8, warmup=2)

@@ -1,5 +1,5 @@
-"""Cutting long sentences at clause boundaries (engine.clauses) and deciding a file's layout
-(engine.layout), against hand-written expectations and properties that hold for any text."""
+"""Cutting long sentences at clause boundaries (engine.text.clauses) and deciding a file's layout
+(engine.text.formats), against hand-written expectations and properties that hold for any text."""
 from __future__ import annotations
 
 import textwrap
@@ -7,10 +7,10 @@ import textwrap
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine import clauses, layout
-from engine.clauses import cut, fit
-from engine.textfile import read_text
-from engine.tokenizer import spaced_words, split_words
+from engine.text import clauses, formats
+from engine.text.clauses import cut, fit
+from engine.text.textfile import read_text
+from engine.text.tokenizer import spaced_words, split_words
 
 # ------------------------------------------------------------------------------------------ cut
 
@@ -120,35 +120,35 @@ def test_wrapped_prose_is_prose_at_every_width_and_every_length(width):
     "One sentence here.\nAnother one there.\n",
 ])
 def test_line_layouts_do_not_depend_on_the_length(text):
-    assert {layout.one_sentence_per_line(text)} == {True}
+    assert {formats.one_sentence_per_line(text)} == {True}
     assert {read_text(text.encode(), seq_len=L).layout for L in (16, 32, 64)} == {"lines"}
 
 
 def test_a_poem_with_one_comma_per_line_is_not_a_table():
     poem = "Roses are red, my love,\nViolets are blue, my dear,\nSugar is sweet, they say,\n" \
            "And so are you, I hear.\n"
-    assert layout.table(poem) is None
+    assert formats.table(poem) is None
 
 
 def test_tables_by_name_or_by_content_and_their_header():
     rows = "\n".join(f"{i};The {w} is on the table today;x" for i, w in enumerate(["cup", "pen", "key", "box"]))
-    t = layout.table("id;text;flag\n" + rows, "data.csv")
+    t = formats.table("id;text;flag\n" + rows, "data.csv")
     assert t.column == "'text'" and t.cells[0] == "The cup is on the table today" and len(t.cells) == 4
     tab = "\n".join(f"{i}\tA {w} sentence with several words\t{i * 2}" for i, w in enumerate("abcde"))
-    t = layout.table(tab)
+    t = formats.table(tab)
     assert t.column == "column 2" and len(t.cells) == 5 and t.words_per_cell == 6
-    assert layout.table("plain text, with a comma\nand another line\nand a third, here\n") is None
+    assert formats.table("plain text, with a comma\nand another line\nand a third, here\n") is None
 
 
 def test_markdown_is_found_by_name_fence_or_headings():
-    assert layout.is_markdown("anything", "notes.MD")
-    assert layout.is_markdown("text\n```\ncode\n```\n")
-    assert layout.is_markdown("# One\ntext\n## Two\n")
-    assert not layout.is_markdown("# a lone comment line\nplain text\n")
-    text, skipped = layout.markdown("# Title\nSee [the guide](http://x.y) and **bold** `code`.\n~~~\nx = 1\n~~~\n")
+    assert formats.is_markdown("anything", "notes.MD")
+    assert formats.is_markdown("text\n```\ncode\n```\n")
+    assert formats.is_markdown("# One\ntext\n## Two\n")
+    assert not formats.is_markdown("# a lone comment line\nplain text\n")
+    text, skipped = formats.markdown("# Title\nSee [the guide](http://x.y) and **bold** `code`.\n~~~\nx = 1\n~~~\n")
     assert text.splitlines() == ["", "Title", "See the guide and bold code."] and skipped == 3
 
 
 def test_short_line_constant_is_the_old_default():
     """SHORT_LINE replaced seq_len // 2: at the default L = 16 the old and new rules agree on it."""
-    assert layout.SHORT_LINE == 16 // 2 and clauses.MIN_PIECE == 3
+    assert formats.SHORT_LINE == 16 // 2 and clauses.MIN_PIECE == 3

@@ -1,4 +1,4 @@
-"""The corpus registry (engine.corpora), the sequence length as a choice (corpus, CLI), and the
+"""The corpus registry (engine.text.corpora), the sequence length as a choice (corpus, CLI), and the
 committed King James Bible corpus against its stated numbers and a fresh rebuild."""
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import checkpoint, cli, corpora
-from engine.corpus import (MAX_SEQ_LEN, MIN_SEQ_LEN, check_seq_len, corpus_from_bytes, load_corpus,
+from engine.models import checkpoint
+from engine import cli
+from engine.text import corpora
+from engine.text.corpus import (MAX_SEQ_LEN, MIN_SEQ_LEN, check_seq_len, corpus_from_bytes, load_corpus,
                            oracle_for)
-from engine.textfile import KJV_PATH, TextFileError, load_kjv
-from engine.tokenizer import EOS_ID, PAD_ID, UNK_ID, content_mask
+from engine.text.textfile import KJV_PATH, TextFileError, load_kjv
+from engine.text.tokenizer import EOS_ID, PAD_ID, UNK_ID, content_mask
 from whatif_settings import tiny_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -217,7 +219,7 @@ def test_whatif_offers_the_registry_and_trains_at_the_chosen_length(runs_dir, si
     assert any(c.value.startswith("grammar@L32: 8,192 training sentences") for c in at.caption)
     at.button(key="wi_train").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    from explorer import jobs
+    from explorer.whatif import jobs
 
     assert jobs.registry().wait(timeout=300).state == "done"       # the run belongs to the server
     index = json.loads((runs_dir / "index.json").read_text())

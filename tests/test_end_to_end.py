@@ -7,10 +7,10 @@ import torch
 
 import engine
 from engine.cli import main
-from engine.corpus import grammar_corpus, oracle_for
-from engine.evaluation import MeasureConfig
-from engine.measure import recovery_table
-from engine.sweep import read_index, run_sweep
+from engine.text.corpus import grammar_corpus, oracle_for
+from engine.measures.evaluation import MeasureConfig
+from engine.measures.measure import recovery_table
+from engine.runs.sweep import read_index, run_sweep
 
 TINY = dict(d_model=64, n_layers=2, n_heads=4)
 

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import transition as et
-from explorer import basin_figures as bf
+from engine.measures import transition as et
+from explorer.figures import basins as bf
 from explorer import figures
-from explorer import generation_figures as gfig
-from explorer import map_figures as mf
-from explorer import transition_figures as tf
+from explorer.figures import generations as gfig
+from explorer.figures import maps as mf
+from explorer.figures import transition as tf
 
 
 def sweep_table() -> pd.DataFrame:
-    """A synthetic sweep results table (the layout of engine.sweep.results_table)."""
+    """A synthetic sweep results table (the layout of engine.runs.sweep.results_table)."""
     rows = []
     rec = {"train": [1.0, 0.95, 0.7, 0.62], "test": [0.05, 0.3, 0.55, 0.6]}
     for i, n in enumerate([10, 100, 1000, 10000]):
@@ -37,7 +37,7 @@ def sweep_table() -> pd.DataFrame:
 
 def reference_table() -> pd.DataFrame:
     """``sweep_table`` with 95 % intervals on the recovery rows and the ideal denoisers' columns (the
-    layout of engine.zoo.results_table); N = 10000 is an older summary: no interval, no references."""
+    layout of engine.runs.zoo.results_table); N = 10000 is an older summary: no interval, no references."""
     table = sweep_table()
     level = table["recovery_rate"].notna()
     old = table["n"] == 10000

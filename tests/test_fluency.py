@@ -1,4 +1,4 @@
-"""Fluency of generations (engine.fluency): word n-grams seen in a reference text, against a
+"""Fluency of generations (engine.measures.fluency): word n-grams seen in a reference text, against a
 brute-force count, with the unknown-word token and everything after the end token left out."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from engine.fluency import fluency_table, ngrams, seen_share, summarize_fluency, words
-from engine.tokenizer import EOS_ID, PAD_ID, UNK_ID
+from engine.measures.fluency import fluency_table, ngrams, seen_share, summarize_fluency, words
+from engine.text.tokenizer import EOS_ID, PAD_ID, UNK_ID
 
 A, B, C, D, E = 3, 4, 5, 6, 7
 

@@ -13,9 +13,9 @@ from collections import Counter
 
 import pytest
 
-from engine import grammar
-from engine.grammar import MAX_WORDS, Grammar, accepts_ids, sample_distinct
-from engine.tokenizer import EOS_ID, PAD_ID, UNK_ID, WordTokenizer
+from engine.text import grammar
+from engine.text.grammar import MAX_WORDS, Grammar, accepts_ids, sample_distinct
+from engine.text.tokenizer import EOS_ID, PAD_ID, UNK_ID, WordTokenizer
 
 G = Grammar()
 _RNG = random.Random(7)

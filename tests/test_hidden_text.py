@@ -13,9 +13,9 @@ import textwrap
 
 import pytest
 
-from engine.corpus import corpus_from_bytes
-from engine.textfile import TextFileError, read_text
-from engine.tokenizer import split_words
+from engine.text.corpus import corpus_from_bytes
+from engine.text.textfile import TextFileError, read_text
+from engine.text.tokenizer import split_words
 
 LENGTHS = [16, 32]
 

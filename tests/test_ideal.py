@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine import grammar as G
-from engine.ideal import LOG_ZERO, ideal_generalizer, ideal_memorizer
-from engine.measure import recovery_table
-from engine.noise import UniformNoise
-from engine.sample import denoise, generate
+from engine.text import grammar as G
+from engine.models.ideal import LOG_ZERO, ideal_generalizer, ideal_memorizer
+from engine.measures.measure import recovery_table
+from engine.diffusion.noise import UniformNoise
+from engine.diffusion.sample import denoise, generate
 
 LEVELS = (1e-4, 0.05, 0.3, 0.7, 1.0)
 
@@ -81,7 +81,7 @@ def test_memorizer_per_row_t_and_chunking(monkeypatch):
     ref = bayes(x.numpy(), np.ones(len(x)), z.numpy(), noise.alpha(t).numpy(), noise.V)
     model = ideal_memorizer(x, noise)
     assert_posterior_equal(model(z, t), ref)
-    monkeypatch.setattr("engine.ideal._CHUNK_ELEMENTS", 2 * len(x))     # two rows per pass
+    monkeypatch.setattr("engine.models.ideal._CHUNK_ELEMENTS", 2 * len(x))     # two rows per pass
     assert_posterior_equal(model(z, t), ref)
 
 

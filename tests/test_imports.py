@@ -46,7 +46,7 @@ def test_no_module_imports_a_page():
 
 def test_load_time_imports_form_no_cycle():
     graph = {name: {m for m in imports(path, True) if m in SOURCES and m != name} for name, path in SOURCES.items()}
-    assert {"engine.noise", "engine.step"} <= graph["engine.sample"]     # the parse sees relative imports
+    assert {"engine.diffusion.noise", "engine.diffusion.step"} <= graph["engine.diffusion.sample"]     # the parse sees relative imports
     state: dict[str, int] = {}
 
     def visit(node, chain):
@@ -61,3 +61,56 @@ def test_load_time_imports_form_no_cycle():
 
     for node in graph:
         visit(node, [])
+
+
+# The layers, lowest first: a module imports only from its own layer or lower ones.
+LAYERS = (
+    ("engine.text", "engine.store"),           # words and files
+    ("engine.diffusion",),                     # the maths of the process and the reverse step
+    ("engine.models",),                        # denoisers, training, checkpoints
+    ("engine.measures",),                      # measurements and their torch-free readers
+    ("engine.runs",),                          # sweeps and the zoo
+    ("engine.cli", "engine.__main__", "engine"),
+    ("explorer", "explorer.data", "explorer.state", "explorer.style", "explorer.budget", "explorer.priority",
+     "explorer.trajectory"),                   # the app's core: state, caches, one run's logic
+    ("explorer.figures",),                     # pure figure builders
+    ("explorer.widgets",),
+    ("explorer.views", "explorer.whatif"),     # page parts
+    ("explorer.warmup", "explorer.pages"),
+)
+# Imports against the layers, each done inside the function that needs it, with the reason.
+UPWARD = {
+    ("engine.store.markers", "engine.measures.registry"):
+        "which measure/ tables of a checkpoint are ours: the registry names them",
+    ("engine.store.markers", "engine.runs.zoo"):
+        "a folder is one of our sweeps when its index (read by the zoo) lists our checkpoints",
+}
+
+
+def layer(module: str) -> tuple[int, str]:
+    """(rank, prefix) of a module: the longest prefix named in LAYERS."""
+    parts = module.split(".")
+    for k in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:k])
+        for rank, names in enumerate(LAYERS):
+            if prefix in names:
+                return rank, prefix
+    raise AssertionError(f"{module} is in no layer: add its package to LAYERS")
+
+
+def test_no_import_goes_up_a_layer():
+    found = set()
+    for name, path in SOURCES.items():
+        rank = layer(name)[0]
+        targets = imports(path, False) & SOURCES.keys()
+        for target in targets:
+            if any(other.startswith(target + ".") for other in targets):
+                continue  # `from engine.measures import registry` names the package only on the way
+            if layer(target)[0] > rank:
+                found.add((name, target))
+    assert found == set(UPWARD), sorted(found - set(UPWARD))
+
+
+def test_upward_imports_happen_only_inside_functions():
+    for name, target in UPWARD:
+        assert target not in imports(SOURCES[name], True), (name, target)

@@ -16,10 +16,11 @@ import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
-from engine import checkpoint
-from engine.model import Denoiser
-from engine.sample import generate
-from explorer import data, partners
+from engine.models import checkpoint
+from engine.models.model import Denoiser
+from engine.diffusion.sample import generate
+from explorer import data
+from explorer.views import partners
 from explorer.budget import Budget, spare_threads
 
 REPO = Path(__file__).resolve().parent.parent

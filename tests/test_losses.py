@@ -13,8 +13,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.losses import OBJECTIVES, cross_entropy, nelbo, nelbo_per_token
-from engine.noise import UniformNoise
+from engine.models.losses import OBJECTIVES, cross_entropy, nelbo, nelbo_per_token
+from engine.diffusion.noise import UniformNoise
 
 
 def _literal_nelbo(logits: torch.Tensor, x0: int, zt: int, t: float, V: int, eps: float = 1e-3) -> float:

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import torch
 
-from engine.measure import (basin_table, entropy_gap, entropy_table, fixed_point_table, hamming_neighbours,
+from engine.measures.measure import (basin_table, entropy_gap, entropy_table, fixed_point_table, hamming_neighbours,
                             mean_entropy, novelty_table, recovery_table, score)
-from engine.noise import UniformNoise
-from engine.tokenizer import EOS_ID, PAD_ID, WordTokenizer
+from engine.diffusion.noise import UniformNoise
+from engine.text.tokenizer import EOS_ID, PAD_ID, WordTokenizer
 
 E, P = EOS_ID, PAD_ID
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.model import Denoiser, ModelConfig, TanhGELU
+from engine.models.model import Denoiser, ModelConfig, TanhGELU
 
 
 def test_tanh_gelu_is_torchs_tanh_gelu():

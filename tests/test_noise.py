@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.noise import UniformNoise
+from engine.diffusion.noise import UniformNoise
 
 @pytest.mark.parametrize("eps", [1e-3, 0.05])
 def test_alpha_schedule(eps):

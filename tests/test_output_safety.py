@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli, outputs, zoo
+from engine import cli
+from engine.store import outputs
+from engine.runs import zoo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_battery_engine import run_cli, tree_hash  # noqa: E402
@@ -148,10 +150,10 @@ def ckpt(box):
     """A tiny checkpoint written by this engine (with its marker) and one measured table."""
     import torch
 
-    from engine.checkpoint import save
-    from engine.model import Denoiser, ModelConfig
-    from engine.tokenizer import WordTokenizer
-    from engine.train import TrainConfig
+    from engine.models.checkpoint import save
+    from engine.models.model import Denoiser, ModelConfig
+    from engine.text.tokenizer import WordTokenizer
+    from engine.models.train import TrainConfig
 
     torch.manual_seed(0)
     ids = torch.randint(0, 7, (6, 5), generator=torch.Generator().manual_seed(1))
@@ -163,7 +165,7 @@ def ckpt(box):
 def _evaluation():
     import pandas as pd
 
-    from engine.evaluation import Evaluation
+    from engine.measures.evaluation import Evaluation
 
     return Evaluation({"entropy": pd.DataFrame({"split": ["train"], "t": [0.5], "entropy": [1.0]})},
                       {"corpus": "unit-test", "tables": {}})
@@ -182,7 +184,7 @@ WRITE_LINKS = {  # what is linked inside the checkpoint -> refused (a fragment) 
 
 @pytest.mark.parametrize("case", sorted(WRITE_LINKS))
 def test_tables_are_never_written_through_a_link(case, ckpt, outside):
-    from engine.evaluation import save_evaluation
+    from engine.measures.evaluation import save_evaluation
 
     make, fragment = WRITE_LINKS[case]
     make(ckpt, outside)
@@ -199,8 +201,8 @@ def test_tables_are_never_written_through_a_link(case, ckpt, outside):
 
 
 def test_measure_refuses_a_linked_checkpoint(ckpt, box, outside):
-    from engine.evaluation import MeasureConfig
-    from engine.sweep import measure_entry
+    from engine.measures.evaluation import MeasureConfig
+    from engine.runs.sweep import measure_entry
 
     (box / "link").symlink_to(ckpt)
     before = tree_hash(ckpt)
@@ -247,7 +249,7 @@ def test_overwrite_replaces_our_own_files(case, ckpt, corpus_file, capsys):
     if case != "marked":
         _legacy(ckpt)
     if case == "old, with measured tables":
-        from engine.evaluation import save_evaluation
+        from engine.measures.evaluation import save_evaluation
 
         save_evaluation(_evaluation(), ckpt)
         (ckpt / "measure" / ".entropy.parquet.abcd1234.tmp").write_bytes(b"killed")
@@ -270,7 +272,7 @@ def test_the_zoo_checkpoints_stay_ours_and_loadable(tmp_path):
     """The checkpoints in assets/zoo predate markers: they load, and --overwrite may replace them."""
     import shutil
 
-    from engine.checkpoint import load
+    from engine.models.checkpoint import load
 
     zoo_root = Path(__file__).resolve().parent.parent / "assets" / "zoo"
     entry = zoo.read_index(zoo_root)[0]
@@ -294,8 +296,8 @@ LEFTOVERS = {  # a folder beside the checkpoint named like a scratch folder -> w
 
 @pytest.mark.parametrize("case", sorted(LEFTOVERS))
 def test_clean_up_removes_only_scratch_folders_marked_as_ours(case, ckpt, box, outside):
-    from engine import markers
-    from engine.checkpoint import load, save
+    from engine.store import markers
+    from engine.models.checkpoint import load, save
 
     q = box / ".ck.abcdefgh.old"
     if case == "a link to a marked folder":
@@ -349,10 +351,10 @@ def measured_sweep(tmp_path_factory):
     """A tiny finished sweep (grammar, N = 4, one seed, no projection) and its tables, built once."""
     import pandas as pd
 
-    from engine import backends
-    from engine.corpus import grammar_corpus
-    from engine.model import ModelConfig
-    from engine.sweep import run_sweep
+    from engine.runs import backends
+    from engine.text.corpus import grammar_corpus
+    from engine.models.model import ModelConfig
+    from engine.runs.sweep import run_sweep
     from test_sweep_backends import MEASURE, TRAIN
 
     corpus = grammar_corpus()
@@ -367,8 +369,8 @@ def measured_sweep(tmp_path_factory):
 def _resume(measured_sweep, tmp_path, damage):
     import shutil
 
-    from engine import backends
-    from engine.sweep import run_sweep
+    from engine.runs import backends
+    from engine.runs.sweep import run_sweep
     from test_sweep_backends import MEASURE, TRAIN
 
     src, corpus, cfg, _ = measured_sweep
@@ -451,8 +453,8 @@ def test_a_killed_measures_tmp_files_are_removed_by_the_next_run(measured_sweep,
 
 
 def test_sweep_csv_lists_every_entry_or_the_sweep_fails_naming_it(measured_sweep, tmp_path, monkeypatch):
-    from engine import sweep
-    from engine.sweep import SweepFailed
+    from engine.runs import sweep
+    from engine.runs.sweep import SweepFailed
 
     real = sweep.results_table
     monkeypatch.setattr(sweep, "results_table", lambda root, name: real(root, name).iloc[:0])

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.noise import UniformNoise
-from engine.sample import T_MIN, Trajectory, denoise, entropy_nats, generate, time_grid
+from engine.diffusion.noise import UniformNoise
+from engine.diffusion.sample import T_MIN, Trajectory, denoise, entropy_nats, generate, time_grid
 
 @pytest.mark.parametrize("t0,spu,n", [(1.0, 100, 100), (0.5, 100, 50), (0.25, 10, 3), (0.05, 100, 5),
                                       (0.013, 100, 2), (1.0, 1, 1), (0.001, 100, 1), (0.3, 1000, 300)])

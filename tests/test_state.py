@@ -38,7 +38,7 @@ def go(at: AppTest, page: str) -> AppTest:
 # ------------------------------------------------------------------------ every key named in state.py
 
 def sources() -> list[Path]:
-    files = sorted((REPO / "explorer").glob("*.py")) + sorted((REPO / "explorer" / "pages").glob("*.py"))
+    files = sorted((REPO / "explorer").rglob("*.py"))
     return [f for f in files if f.name != "state.py"]
 
 

@@ -1,4 +1,4 @@
-"""The reverse step (engine.step) against independent references: the explicit sum over one-hot
+"""The reverse step (engine.diffusion.step) against independent references: the explicit sum over one-hot
 posteriors, the true posterior, the forward marginals of a brute-force chain, and the grammar."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.noise import UniformNoise
-from engine.step import STEPS, categorical, check_step, reverse_probs, reverse_step
+from engine.diffusion.noise import UniformNoise
+from engine.diffusion.step import STEPS, categorical, check_step, reverse_probs, reverse_step
 
 LEVEL_PAIRS = [(1.0, 0.99), (1.0, 0.5), (0.7, 0.3), (0.3, 0.29), (0.25, 0.0), (0.05, 0.01), (2e-5, 1e-5)]
 
@@ -119,9 +119,9 @@ def test_the_exact_chain_reproduces_the_forward_marginals_better_than_the_plugin
 
 
 def test_the_ideal_generalizer_writes_only_grammatical_sentences_with_the_exact_step():
-    from engine.corpus import grammar_corpus, oracle_for
-    from engine.ideal import ideal_generalizer
-    from engine.sample import generate
+    from engine.text.corpus import grammar_corpus, oracle_for
+    from engine.models.ideal import ideal_generalizer
+    from engine.diffusion.sample import generate
 
     corpus = grammar_corpus()
     noise = UniformNoise(corpus.tokenizer.vocab_size)

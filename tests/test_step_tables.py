@@ -1,6 +1,6 @@
 """The two reverse steps in the measurements: the exact step by default, the paper's plug-in step's
 headline tables beside it, tables measured with another step re-measured by a resumed sweep, and the
-results-table views of both steps (engine.transition.for_step, generations_by_n, fluency_by_n)."""
+results-table views of both steps (engine.measures.transition.for_step, generations_by_n, fluency_by_n)."""
 from __future__ import annotations
 
 import json
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from engine.cli import main
-from engine.evaluation import MeasureConfig, missing, stale
-from engine.transition import fluency_by_n, for_step, generations_by_n
+from engine.measures.evaluation import MeasureConfig, missing, stale
+from engine.measures.transition import fluency_by_n, for_step, generations_by_n
 
 SMALL = ["--n-train", "4", "--n-test", "4", "--trials", "2", "--levels", "0.1,0.25", "--n-generate", "4",
          "--steps-per-unit", "10"]
@@ -118,9 +118,9 @@ def test_generations_and_fluency_by_n_for_both_steps():
 
 
 def test_plan_puts_each_table_after_what_it_needs_whatever_the_import_order(monkeypatch):
-    """Importing engine.fluency before engine.plugin registers 'fluency' first; the plan must still
+    """Importing engine.measures.fluency before engine.measures.plugin registers 'fluency' first; the plan must still
     compute the plug-in generations before the fluency that scores them."""
-    from engine import registry
+    from engine.measures import registry
 
     entries = registry.load_all()
     reordered = {"fluency": entries["fluency"], **{k: v for k, v in entries.items() if k != "fluency"}}

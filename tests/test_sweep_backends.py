@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 import torch
 
-from engine import backends, sweep
+from engine.runs import backends, sweep
 from engine.cli import main
-from engine.corpus import grammar_corpus
-from engine.evaluation import MeasureConfig
-from engine.model import ModelConfig
-from engine.sweep import SweepFailed, measure_entry, run_sweep, train_entry
-from engine.train import TrainConfig
-from engine.zoo import read_index, results_table, seed_summary
+from engine.text.corpus import grammar_corpus
+from engine.measures.evaluation import MeasureConfig
+from engine.models.model import ModelConfig
+from engine.runs.sweep import SweepFailed, measure_entry, run_sweep, train_entry
+from engine.models.train import TrainConfig
+from engine.runs.zoo import read_index, results_table, seed_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES, SEEDS = [4, 8], 2
@@ -235,8 +235,8 @@ def test_resume_measures_only_the_missing_table(local_sweep, tmp_path):
 
 def test_two_corpora_share_one_pool_of_tasks(corpus, model_cfg, tmp_path):
     """What `zoo` does: every corpus's tasks in one run_sweeps, each corpus with its own table."""
-    from engine.corpus import load_corpus
-    from engine.sweep import Plan, run_sweeps
+    from engine.text.corpus import load_corpus
+    from engine.runs.sweep import Plan, run_sweeps
 
     pydocs = load_corpus("pydocs")
     pcfg = ModelConfig(vocab_size=pydocs.tokenizer.vocab_size, seq_len=pydocs.seq_len, d_model=16, n_layers=1, n_heads=2)

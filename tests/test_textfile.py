@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import textfile
-from engine.textfile import (MAX_BYTES, PYDOCS_PATH, TextFileError, load_pydocs, read_sentences,
+from engine.text import textfile
+from engine.text.textfile import (MAX_BYTES, PYDOCS_PATH, TextFileError, load_pydocs, read_sentences,
                              split_sentences)
-from engine.tokenizer import split_words
+from engine.text.tokenizer import split_words
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from engine.tokenizer import EOS_ID, PAD_ID, SPECIALS, UNK_ID, WordTokenizer, content_mask, split_words
+from engine.text.tokenizer import EOS_ID, PAD_ID, SPECIALS, UNK_ID, WordTokenizer, content_mask, split_words
 
 TOK = WordTokenizer(["the", "dog", "cat", "sees", "."])
 

@@ -1,5 +1,5 @@
-"""The underfit verdict on a what-if run (``engine.underfit``, issue 21) against hand-built cases, and
-how ``explorer.run_compare`` reads it from checkpoints' meta.json and draws it (no torch: the cases
+"""The underfit verdict on a what-if run (``engine.measures.underfit``, issue 21) against hand-built cases, and
+how ``explorer.whatif.compare`` reads it from checkpoints' meta.json and draws it (no torch: the cases
 are meta.json and summary.json files written here)."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from engine import underfit as uf
-from explorer import run_compare as rc
+from engine.measures import underfit as uf
+from explorer.whatif import compare as rc
 from explorer.figures import SPLIT_COLORS
 
 # the grammar zoo's final losses (mean of the last 10 % of training; assets/zoo/grammar/n*/meta.json)

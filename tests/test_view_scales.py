@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from explorer import generation_figures as gfig
-from explorer import grid_figures as gf
-from explorer import map_figures as mf
+from explorer.figures import generations as gfig
+from explorer.figures import grid as gf
+from explorer.figures import maps as mf
 from explorer import trajectory as tj
 
 C, W, F, B, A = tj.CORRECT, tj.WRONG, tj.FIXED, tj.BROKEN, tj.VALID_OTHER

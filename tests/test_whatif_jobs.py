@@ -1,4 +1,4 @@
-"""What-if runs as server jobs (``explorer.jobs``): a run started on What-if survives opening another
+"""What-if runs as server jobs (``explorer.whatif.jobs``): a run started on What-if survives opening another
 page, shows in the sidebar there and is announced when it ends; Cancel leaves nothing on disk; a
 second start is refused with who runs and how far along; measuring reports its tables in order.
 A gate holds the (real, tiny) training at its first progress report, so the tests see it running."""
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.corpus import grammar_corpus
-from engine.registry import plan
-from explorer import jobs, priority, runs
+from engine.text.corpus import grammar_corpus
+from engine.measures.registry import plan
+from explorer.whatif import jobs, runs
+from explorer import priority
 from whatif_settings import tiny_settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from engine.corpus import grammar_corpus
-from engine.evaluation import MeasureConfig
-from engine.model import ModelConfig
-from engine.sweep import run_sweep
-from engine.train import TrainConfig
+from engine.text.corpus import grammar_corpus
+from engine.measures.evaluation import MeasureConfig
+from engine.models.model import ModelConfig
+from engine.runs.sweep import run_sweep
+from engine.models.train import TrainConfig
 
 SIZES = (8, 32)
 

@@ -3,10 +3,11 @@ sentence length), the fixed points, and one example's profile p(k) against the t
 pick an example and open it on Denoise."""
 import streamlit as st
 
-from engine import profiles, stats
-from engine.corpora import references_for
-from engine.step import STEP_LABELS
-from explorer import basin_figures as bf, data, figures, state, style, widgets
+from engine.measures import profiles, stats
+from engine.text.corpora import references_for
+from engine.diffusion.step import STEP_LABELS
+from explorer.figures import basins as bf
+from explorer import data, figures, state, style, widgets
 
 BASIN_TABLES = ["basin_profile", "basin_size"]
 

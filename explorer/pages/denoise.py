@@ -5,10 +5,11 @@ side, two models start from the very same seed, one step control drives both gri
 finds a seed on which they end differently."""
 import streamlit as st
 
-from engine.step import STEP_LABELS
-from explorer import data, partners, state, widgets
-from explorer import denoise_view as dv
-from explorer import grid_figures as gf
+from engine.diffusion.step import STEP_LABELS
+from explorer import data, state, widgets
+from explorer.views import partners
+from explorer.views import denoise as dv
+from explorer.figures import grid as gf
 from explorer import trajectory as tj
 
 st.title("Denoise one sentence")

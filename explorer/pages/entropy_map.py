@@ -5,9 +5,10 @@ point's nearest neighbours."""
 import numpy as np
 import streamlit as st
 
-from engine.measure import mean_entropy
-from explorer import data, map_view, state, style, widgets
-from explorer import map_figures as mf
+from engine.measures.measure import mean_entropy
+from explorer import data, state, style, widgets
+from explorer.views import map as map_view
+from explorer.figures import maps as mf
 
 SPLITS = ["train", "test", "generated"]
 
@@ -46,8 +47,8 @@ if proj is None:
     st.info("This model has no UMAP projection yet (it is computed once and saved next to the model).")
     if st.button("Compute the projection (UMAP, about 20 s the first time)", icon=":material/scatter_plot:",
                  key="em_compute"):
-        from engine.evaluation import MeasureConfig  # umap itself is imported in a child process, only now
-        from engine.sweep import measure_entry
+        from engine.measures.evaluation import MeasureConfig  # umap itself is imported in a child process, only now
+        from engine.runs.sweep import measure_entry
 
         with st.spinner("Running UMAP..."):
             try:

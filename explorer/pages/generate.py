@@ -3,11 +3,11 @@ either sampler; the categories and the fluency against N; the entropy gap; fresh
 import numpy as np
 import streamlit as st
 
-from engine import transition as tr
-from engine.measure import entropy_gap
-from engine.step import STEP_LABELS
+from engine.measures import transition as tr
+from engine.measures.measure import entropy_gap
+from engine.diffusion.step import STEP_LABELS
 from explorer import data, state, style, widgets
-from explorer import generation_figures as gfig
+from explorer.figures import generations as gfig
 from explorer.figures import level_label
 
 st.title("Generations")

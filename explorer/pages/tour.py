@@ -2,8 +2,9 @@
 selection and opens the page that shows it, scrolled to the step's figure."""
 import streamlit as st
 
-from engine import profiles, transition as tr
-from explorer import basin_figures as bf, data, state, widgets
+from engine.measures import profiles, transition as tr
+from explorer.figures import basins as bf
+from explorer import data, state, widgets
 
 st.title("Guided tour: from memory to creativity")
 entry = widgets.sidebar()

@@ -3,13 +3,13 @@ and the entropy curve beside it. Clicking a point selects that N everywhere."""
 import numpy as np
 import streamlit as st
 
-from engine import basin_growth, transition as tr
-from engine.corpora import references_for
-from engine.step import STEP_LABELS
+from engine.measures import basin_growth, transition as tr
+from engine.text.corpora import references_for
+from engine.diffusion.step import STEP_LABELS
 from explorer import data, figures, state, widgets
-from explorer import run_compare
-from explorer import generation_figures as gfig
-from explorer import transition_figures as tf
+from explorer.whatif import compare as run_compare
+from explorer.figures import generations as gfig
+from explorer.figures import transition as tf
 
 GROWTH_TABLES = {"model": "basin_profile", "memorizer": "memorizer_basin_profile",
                  "generalizer": "generalizer_basin_profile"}

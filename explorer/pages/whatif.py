@@ -1,11 +1,11 @@
 """What if the model saw N sentences? Train one model on a corpus of your choice (the shipped ones or
 your own text file), at a sequence length of your choice, watch the loss fall, then see its
 train/test recovery beside the zoo's. The run belongs to the server: it goes on while you look at
-other pages (explorer.jobs)."""
+other pages (explorer.whatif.jobs)."""
 import streamlit as st
 
-from engine.train import TrainConfig
-from explorer import runs, whatif_form, whatif_job, whatif_results
+from engine.models.train import TrainConfig
+from explorer.whatif import runs, form as whatif_form, live as whatif_job, results as whatif_results
 
 st.title("What if...?")
 d, layers = runs.MODEL_SIZES[runs.DEFAULT_SIZE][:2]
