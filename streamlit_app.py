@@ -10,7 +10,8 @@ background (``explorer.warmup``).
 """
 import streamlit as st
 
-from explorer import jobs, state, warmup, widgets
+from explorer.whatif import jobs
+from explorer import state, warmup, widgets
 
 st.set_page_config(page_title="Basin Explorer", page_icon=str(widgets.ICON), layout="wide",
                    initial_sidebar_state="collapsed" if state.presenting() else "auto")
