@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from engine.diffusion import schedule
 from engine.diffusion.noise import UniformNoise
 
 @pytest.mark.parametrize("eps", [1e-3, 0.05])
@@ -24,6 +25,12 @@ def test_alpha_schedule(eps):
     for t in (0.0, 0.3, 1.0):
         a = 1 - (1 - eps) * t
         assert noise.changed_fraction(t) == pytest.approx((1 - a) * (1 - 1 / 5), rel=1e-12, abs=1e-15)
+        assert schedule.changed_fraction(t, 5, eps) == noise.changed_fraction(t)   # the torch-free home
+
+
+def test_torch_free_schedule_constants():
+    assert UniformNoise(5).eps == schedule.EPS == 1e-3                           # PROTOCOL §2
+    assert schedule.T_MIN < schedule.CLEAN_T < 0.05          # between the clean input and the lowest level
 
 
 @pytest.mark.parametrize("t", [0.0, 0.1, 0.5, 1.0])
@@ -69,7 +76,8 @@ def test_sample_xt_frequencies_match_marginal(t, binomial_ok):
             p = a * (v == k) + (1 - a) / V
             assert binomial_ok(int((drawn == v).sum()), len(drawn), p), (k, v)
     p_changed = (1 - a) * (1 - 1 / V)
-    assert binomial_ok(int((zt != x0).sum()), zt.numel(), p_changed)
+    assert schedule.changed_fraction(t, V) == pytest.approx(p_changed, rel=1e-12)
+    assert binomial_ok(int((zt != x0).sum()), zt.numel(), schedule.changed_fraction(t, V))
 
 
 def test_sample_xt_per_sequence_levels(binomial_ok):

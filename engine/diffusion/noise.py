@@ -19,13 +19,15 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.diffusion import schedule
+
 
 @dataclass(frozen=True)
 class UniformNoise:
     """The uniform forward process on a vocabulary of ``V`` tokens with schedule parameter ``eps``."""
 
     V: int
-    eps: float = 1e-3
+    eps: float = schedule.EPS
 
     def __post_init__(self):
         if not isinstance(self.V, int) or isinstance(self.V, bool) or self.V < 2:
@@ -35,15 +37,16 @@ class UniformNoise:
 
     def alpha(self, t: torch.Tensor | float) -> torch.Tensor:
         """alpha_t = 1 - (1 - eps) t: probability that a token is untouched at time t."""
-        return 1.0 - (1.0 - self.eps) * torch.as_tensor(t, dtype=torch.float64)
+        return schedule.alpha(torch.as_tensor(t, dtype=torch.float64), self.eps)
 
     def dalpha(self) -> float:
         """d alpha_t / dt = -(1 - eps), constant for the log-linear schedule."""
         return -(1.0 - self.eps)
 
     def changed_fraction(self, t: float) -> float:
-        """Expected fraction of positions whose token actually changes at level t: (1-alpha_t)(1-1/V)."""
-        return float((1.0 - self.alpha(t)) * (1.0 - 1.0 / self.V))
+        """Expected fraction of positions whose token actually changes at level t: (1-alpha_t)(1-1/V)
+        (``engine.diffusion.schedule.changed_fraction``)."""
+        return schedule.changed_fraction(float(t), self.V, self.eps)
 
     def marginal(self, x0: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         """q(z_t | x0) as probabilities (..., V) in float64; ``t`` is a scalar or broadcasts to x0[..., None]."""

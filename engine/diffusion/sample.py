@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 
 from engine.diffusion.noise import UniformNoise, check_ids
+from engine.diffusion.schedule import T_MIN
 from engine.diffusion.step import DEFAULT_STEP, check_step, reverse_step
 
-T_MIN = 1e-5
 STEPS_PER_UNIT = 100  # the paper uses 1000; benchmarks/bench_engine.py compares the two
 CHUNK = 128           # sequences per forward pass on the CPU; chosen by benchmarks/bench_engine.py
 

@@ -24,10 +24,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from engine.diffusion.schedule import CLEAN_T
 from engine.measures.stats import Z95, wilson
 
 TRANSITION_TOL = 0.05   # |train - test| at which the curves count as met
-CLEAN_T = 1e-4          # levels below this are the clean input (measured at t = 1e-5)
 METRICS = ("recovery_rate", "exact_match")
 INTERVALS = {"recovery_rate": ("recovery_std", "recovery_low", "recovery_high"),
              "exact_match": ("exact_std", "exact_low", "exact_high")}

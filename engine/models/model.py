@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.diffusion import schedule
 from engine.diffusion.noise import check_ids
 
 
@@ -26,7 +27,7 @@ class ModelConfig:
     n_layers: int = 3
     n_heads: int = 4
     mlp_ratio: int = 4
-    noise_eps: float = 1e-3  # the schedule's eps, alpha_t = 1 - (1 - eps) t; the network sees sigma(t)
+    noise_eps: float = schedule.EPS  # the schedule's eps, alpha_t = 1 - (1 - eps) t; the network sees sigma(t)
 
     def __post_init__(self):
         for name, low, high in (("vocab_size", 4, 1_000_000), ("seq_len", 2, 512), ("d_model", 2, 4096),

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.diffusion.schedule import CLEAN_T
 from engine.store import atomic, outputs
 from engine.measures.summary import Summary
 from engine.measures.transition import with_transitions
 
 INDEX = "index.json"
-CLEAN_T = 1e-4   # entropy levels below this are the clean input (measured at t = T_MIN = 1e-5)
 
 
 def slug(corpus_name: str) -> str:

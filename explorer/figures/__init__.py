@@ -24,17 +24,13 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from engine.diffusion.schedule import CLEAN_T, changed_fraction  # torch-free; basins.py takes them from here
+
 SPLIT_COLORS = {"train": "#1f77b4", "test": "#ff7f0e", "generated": "#2ca02c"}
 SPLIT_SYMBOLS = {"train": "circle", "test": "square", "generated": "diamond"}
 CATEGORY_COLORS = {"memorized": "#1f77b4", "novel-valid": "#2ca02c", "spurious": "#d62728",
                    "novel": "#9467bd"}
 RUN_COLOR = "#9467bd"
-CLEAN_T = 1e-4          # levels below this are "clean input" (the engine measures them at t = 1e-5)
-
-
-def changed_fraction(t: float, V: int, eps: float = 1e-3) -> float:
-    """Expected fraction of positions whose token changes at level t: (1 - alpha_t)(1 - 1/V)."""
-    return (1.0 - eps) * t * (1.0 - 1.0 / V)  # 1 - alpha_t = (1 - eps) t; no torch on the home page
 
 
 def level_label(t: float, V: int | None = None, short: bool = False) -> str:
