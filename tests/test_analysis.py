@@ -180,6 +180,21 @@ def test_place_against_a_loop():
     assert got[0] == pytest.approx(xy[4])                              # on a projected sequence: exactly there
 
 
+def test_hamming_against_a_loop_on_numpy_torch_and_lists():
+    import torch
+
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 3, (4, 1, 6)), rng.integers(0, 3, (5, 6))
+    loop = [[sum(int(x != y) for x, y in zip(a[i, 0], b[j])) for j in range(5)] for i in range(4)]
+    assert nb.hamming(a, b).tolist() == loop                                 # (4, 1, 6) against (5, 6): (4, 5)
+    got = nb.hamming(torch.tensor(a), torch.tensor(b))
+    assert isinstance(got, torch.Tensor) and got.tolist() == loop
+    assert nb.hamming(b, list(b[2])).tolist() == [sum(int(x != y) for x, y in zip(r, b[2])) for r in b]
+    assert int(nb.hamming([1, 2, 3], [1, 0, 3])) == 1
+    with pytest.raises(ValueError, match="different lengths"):
+        nb.hamming([0, 1], [0, 1, 2])
+
+
 def test_nearest_and_distances():
     seqs = np.array(list(itertools.product(range(2), repeat=3)))       # all 8 binary sequences
     idx, d = nb.nearest([0, 0, 0], seqs, 4)

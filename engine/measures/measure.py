@@ -18,6 +18,7 @@ import torch
 
 from engine.measures import stats
 from engine.diffusion.noise import UniformNoise
+from engine.measures.neighbours import hamming
 from engine.measures.registry import measurement
 from engine.diffusion.sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats, generate
 from engine.diffusion.step import DEFAULT_STEP
@@ -168,7 +169,7 @@ def hamming_neighbours(samples: torch.Tensor, train_ids: torch.Tensor, chunk: in
         return empty, empty.clone(), torch.zeros(0, dtype=torch.long)
     h1s, h2s, idx = [], [], []
     for i in range(0, len(samples), chunk):
-        d = (samples[i:i + chunk, None, :] != train_ids[None, :, :]).sum(-1)             # (g, N)
+        d = hamming(samples[i:i + chunk, None, :], train_ids[None, :, :])                   # (g, N)
         k = min(2, d.shape[1])
         v, j = d.topk(k, dim=1, largest=False)
         h1s.append(v[:, 0])

@@ -1,5 +1,8 @@
-"""Nearest neighbours in token space and out-of-sample placement on a stored 2-D projection
-(torch-free).
+"""The Hamming distance, nearest neighbours in token space and out-of-sample placement on a stored
+2-D projection (torch-free).
+
+``hamming`` is the one distance between token sequences in the project: the outcome of a run, the
+novelty of a generation and the neighbours on the map all count differing positions with it.
 
 The UMAP projection of a model's sequences (``engine.measures.projection``) is stored as coordinates only:
 the fitted UMAP object is not kept, so ``UMAP.transform`` cannot place a new sequence. ``place``
@@ -17,12 +20,21 @@ import pandas as pd
 K_PLACE = 5
 
 
+def hamming(a, b):
+    """Number of positions where token sequences a (..., L) and b (..., L) differ, counted along the
+    last axis with the leading axes broadcast (a (L,) against b (N, L) gives (N,)). numpy arrays and
+    lists give a numpy array, torch tensors a tensor; ValueError if the lengths L differ."""
+    a = a if hasattr(a, "shape") else np.asarray(a)
+    b = b if hasattr(b, "shape") else np.asarray(b)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"sequences of different lengths: {a.shape[-1]} and {b.shape[-1]} positions")
+    return (a != b).sum(-1)
+
+
 def distances(queries, seqs) -> np.ndarray:
     """Hamming distances (Q, M) between every query (Q, L) and every sequence (M, L)."""
     q, s = np.atleast_2d(np.asarray(queries)), np.atleast_2d(np.asarray(seqs))
-    if q.shape[1] != s.shape[1]:
-        raise ValueError(f"sequences of different lengths: {q.shape[1]} and {s.shape[1]} positions")
-    return (q[:, None, :] != s[None, :, :]).sum(axis=2)
+    return hamming(q[:, None, :], s[None, :, :])
 
 
 def nearest(query, seqs, k: int) -> tuple[np.ndarray, np.ndarray]:

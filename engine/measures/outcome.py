@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.measures.neighbours import hamming
+
 KINDS = ("recovered", "other_basin", "new")
 
 
@@ -31,17 +33,12 @@ class Outcome:
         return self.kind, self.index if self.kind != "new" else None, self.valid
 
 
-def hamming(x, seqs) -> np.ndarray:
-    """Number of positions where x (L,) differs from each row of seqs (N, L): (N,)."""
-    return (np.asarray(seqs) != np.asarray(x)[None]).sum(axis=1)
-
-
 def classify(x_hat, x0, train_ids, oracle: Callable[[list[int]], bool] | None = None) -> Outcome:
     """Where a run from x0 (L,) that ended at x_hat (L,) landed, given the training sequences
     train_ids (N, L); ``oracle`` (ids -> bool, ``engine.text.corpus.oracle_for``) judges x̂ where given."""
     x_hat, x0, train_ids = np.asarray(x_hat), np.asarray(x0), np.asarray(train_ids)
     valid = None if oracle is None else bool(oracle([int(i) for i in x_hat]))
-    d = hamming(x_hat, train_ids) if len(train_ids) else np.zeros(0, dtype=int)
+    d = hamming(train_ids, x_hat) if len(train_ids) else np.zeros(0, dtype=int)          # (N,)
     exact = np.flatnonzero(d == 0)
     if np.array_equal(x_hat, x0):
         return Outcome("recovered", int(exact[0]) if len(exact) else None, 0, valid)
