@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 import torch
 
-from engine.measures.measure import (basin_table, entropy_gap, entropy_table, fixed_point_table, hamming_neighbours,
-                            mean_entropy, novelty_table, recovery_table, score)
+from engine.measures.measure import (basin_table, entropy_gap, entropy_table, fixed_point_table, mean_entropy,
+                                     recovery_table, score)
+from engine.measures.novelty import hamming_neighbours, novelty_table
 from engine.diffusion.noise import UniformNoise
 from engine.text.tokenizer import EOS_ID, PAD_ID, WordTokenizer
 

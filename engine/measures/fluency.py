@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from engine.measures.measure import generated_ids
+from engine.measures.novelty import generated_ids
 from engine.measures.registry import measurement
 from engine.text.tokenizer import EOS_ID, PAD_ID, UNK_ID
 

@@ -6,11 +6,10 @@
 * ``basin_table``     — per example: basin radius r(x0) and per-level exact-recovery frequencies.
 * ``fixed_point_table`` — per example: is x0 left unchanged by greedy dynamics from a clean start.
 * ``entropy_table``   — per split × example × level × position: H_i in nats (the heatmap).
-* ``novelty_table``   — per generated sample: d1, d2 to the nearest training sequences, category.
+
+The novelty of generations is ``engine.measures.novelty``; the entropy of generated sequences reads its table.
 """
 from __future__ import annotations
-
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -18,14 +17,14 @@ import torch
 
 from engine.measures import stats
 from engine.diffusion.noise import UniformNoise
-from engine.measures.neighbours import hamming
+from engine.measures.novelty import generated_ids
+from engine.measures.novelty import novelty_table  # noqa: F401  (engine.cli and explorer.data import it from here)
 from engine.measures.registry import measurement
-from engine.diffusion.sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats, generate
+from engine.diffusion.sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats
 from engine.diffusion.step import DEFAULT_STEP
 from engine.text.tokenizer import content_mask
 
 LEVELS = (0.05, 0.1, 0.25, 0.5, 1.0)
-MEMORIZED_RATIO = Fraction(1, 3)  # PROTOCOL §5: memorized when d1 / d2 < 1/3
 
 
 def recovery_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], levels=LEVELS,
@@ -160,48 +159,6 @@ def entropy_gap(entropy: pd.DataFrame, t: float, generated: str = "generated", r
     return float(m.loc[m["split"] == generated, "entropy"].mean() - m.loc[m["split"] == real, "entropy"].mean())
 
 
-def hamming_neighbours(samples: torch.Tensor, train_ids: torch.Tensor, chunk: int = 256):
-    """Normalised Hamming distance of each sample (G, L) to its nearest and second-nearest training
-    sequence (N, L): returns d1, d2 (G,) as float64 fractions of L (d2 = inf when N == 1) and the
-    nearest index (G,)."""
-    if len(samples) == 0:
-        empty = torch.zeros(0, dtype=torch.float64)
-        return empty, empty.clone(), torch.zeros(0, dtype=torch.long)
-    h1s, h2s, idx = [], [], []
-    for i in range(0, len(samples), chunk):
-        d = hamming(samples[i:i + chunk, None, :], train_ids[None, :, :])                   # (g, N)
-        k = min(2, d.shape[1])
-        v, j = d.topk(k, dim=1, largest=False)
-        h1s.append(v[:, 0])
-        h2s.append(v[:, 1] if k > 1 else torch.full_like(v[:, 0], -1))
-        idx.append(j[:, 0])
-    L = samples.shape[1]
-    h1, h2 = torch.cat(h1s).double(), torch.cat(h2s).double()
-    return h1 / L, torch.where(h2 >= 0, h2 / L, torch.inf), torch.cat(idx)
-
-
-def novelty_table(samples: torch.Tensor, train_ids: torch.Tensor, oracle=None, tokenizer=None) -> pd.DataFrame:
-    """One row per generated sample: d1, d2 (normalised Hamming distances to the nearest and
-    second-nearest training sequence), the nearest index ``twin``, memorized (d1 == 0 or
-    d1/d2 < 1/3, decided on integer counts so ties are exact; with one training sequence only
-    d1 == 0), valid (oracle verdict, NA without an oracle) and category memorized / novel-valid /
-    spurious (novel when the corpus has no oracle)."""
-    d1, d2, twin = hamming_neighbours(samples, train_ids)
-    L = samples.shape[1]
-    h1, h2 = torch.round(d1 * L), torch.round(torch.nan_to_num(d2, posinf=-1.0) * L)
-    r = MEMORIZED_RATIO   # compared on integer counts: h1 / h2 < p / q  <=>  q h1 < p h2, exactly
-    memorized = (h1 == 0) | ((h2 > 0) & (r.denominator * h1 < r.numerator * h2))
-    valid = [oracle(r) for r in samples.tolist()] if oracle else [None] * len(samples)
-    category = ["memorized" if m else ("novel" if v is None else ("novel-valid" if v else "spurious"))
-                for m, v in zip(memorized.tolist(), valid)]
-    df = pd.DataFrame({"sample": np.arange(len(samples)), "d1": d1.numpy(), "d2": d2.numpy(),
-                       "ratio": (d1 / d2).numpy(), "twin": twin.numpy(), "memorized": memorized.numpy(),
-                       "valid": pd.array(valid, dtype="boolean"), "category": category})
-    if tokenizer is not None:
-        df["text"] = [tokenizer.decode(r) for r in samples.tolist()]
-    return df
-
-
 def _row_lookup(ids: torch.Tensor) -> dict[tuple, int]:
     lookup: dict[tuple, int] = {}
     for i, r in enumerate(ids.tolist()):
@@ -253,36 +210,6 @@ def measure_fixed_points(ctx) -> pd.DataFrame:
     """Is each clean example left unchanged by greedy dynamics."""
     b = ctx.bundle
     return fixed_point_table(b.model, b.noise, ctx.splits(), steps_per_unit=ctx.cfg.steps_per_unit, step=ctx.cfg.step)
-
-
-def summarize_generations(gens: pd.DataFrame, ctx) -> dict:
-    cats = gens["category"].value_counts(normalize=True).to_dict() if len(gens) else {}
-    return {"generations": {k: float(v) for k, v in cats.items()}}
-
-
-@measurement("generations", ("sample", "ids", "d1", "d2", "twin", "memorized", "valid", "category"),
-             summarize=summarize_generations)
-def measure_generations(ctx) -> pd.DataFrame:
-    """Samples from pure noise with their novelty labels."""
-    return generations_table(ctx, ctx.cfg.step)
-
-
-def generations_table(ctx, step: str) -> pd.DataFrame:
-    """cfg.n_generate samples from the generations' own seeded noise, taken with the reverse ``step``,
-    labelled by ``novelty_table``, with their token ids (column ``ids``)."""
-    b, cfg = ctx.bundle, ctx.cfg
-    samples = generate(b.model, cfg.n_generate, b.noise, b.config.seq_len, generator=ctx.generator("generations"),
-                       steps_per_unit=cfg.gen_steps_per_unit, step=step)
-    table = novelty_table(samples, b.train_ids, ctx.oracle, b.tokenizer)
-    table.insert(1, "ids", [list(r) for r in samples.tolist()])
-    return table
-
-
-def generated_ids(gens: pd.DataFrame | None, seq_len: int) -> torch.Tensor:
-    """The token ids (G, L) of a generations table (none: an empty (0, L) tensor)."""
-    if gens is None or not len(gens):
-        return torch.zeros(0, seq_len, dtype=torch.long)
-    return torch.tensor(gens["ids"].tolist(), dtype=torch.long).reshape(-1, seq_len)
 
 
 def summarize_entropy(ent: pd.DataFrame, ctx) -> dict:

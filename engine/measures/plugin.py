@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.measures.measure import generations_table, recovery_table, summarize_generations, summarize_recovery
+from engine.measures.measure import recovery_table, summarize_recovery
+from engine.measures.novelty import generations_table, summarize_generations
 from engine.measures.registry import measurement
 
 PLUGIN = "plugin"

@@ -20,7 +20,7 @@ from importlib import import_module
 import pandas as pd
 
 # the modules that register measurements, in the order their tables are listed
-MODULES = ("measure", "plugin", "fluency", "basin", "references", "projection")
+MODULES = ("measure", "novelty", "plugin", "fluency", "basin", "references", "projection")
 
 
 @dataclass(frozen=True)
