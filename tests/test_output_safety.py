@@ -462,3 +462,23 @@ def test_sweep_csv_lists_every_entry_or_the_sweep_fails_naming_it(measured_sweep
         _resume(measured_sweep, tmp_path, lambda root, m: None)
     assert [label for label, _ in failed.value.failures] == ["sweep.csv grammar N=4 seed=0"]
     assert "no row in sweep.csv" in failed.value.failures[0][1]
+
+
+def test_sweep_marker_is_written_once_with_an_id_and_old_markers_still_count(tmp_path):
+    """``markers.mark_sweep`` (the sweep's and What-if's one writer of the marker) leaves "Basin
+    Explorer <what>" and a random id, keeps a marker already there, and the shipped zoo's marker
+    (written before ids) still makes its folder a sweep."""
+    from engine.store import markers
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        markers.mark_sweep(folder, "sweep: entries may be replaced")
+    texts = [(f / markers.SWEEP_MARKER).read_text() for f in (first, second)]
+    assert all(t.startswith("Basin Explorer sweep: entries may be replaced\nid ") for t in texts)
+    assert texts[0] != texts[1] and [p.name for p in first.iterdir()] == [markers.SWEEP_MARKER]
+    markers.mark_sweep(first, "what-if runs")
+    assert (first / markers.SWEEP_MARKER).read_text() == texts[0] and markers.is_sweep(first)
+    zoo_dir = Path(__file__).resolve().parent.parent / "assets" / "zoo"
+    assert (zoo_dir / markers.SWEEP_MARKER).read_text().startswith("Basin Explorer") and markers.is_sweep(zoo_dir)
+    assert outputs.kind_of(zoo_dir) == outputs.SWEEP

@@ -5,7 +5,7 @@ Ray ties the processes ``ray.init`` starts directly (gcs_server, raylet, the das
 driver (Linux ``PR_SET_PDEATHSIG``), but not the raylet's own children (the dashboard and runtime-env
 agents), which outlive a ``kill -9`` of the driver. And when a Ray process the driver needs dies
 (gcs_server, raylet, an agent), Ray ends the driver from C++ with exit status 1 and no Python code
-runs, so the driver cannot report it. This watcher is a separate process (``engine.runs.backends`` starts
+runs, so the driver cannot report it. This watcher is a separate process (``engine.runs.ray_backend`` starts
 it before ``ray.init``) that reads a pipe from the driver:
 
 * ``session PATH`` on the pipe: Ray's session folder, named in the error line (its ``logs``);

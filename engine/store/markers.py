@@ -10,8 +10,8 @@
   refuses to replace a checkpoint that holds something foreign.
 * A scratch folder of ``atomic.directory`` (``.<name>.XXXXXXXX.tmp`` / ``.old``) holds
   ``.basin-explorer-scratch`` naming that folder and a random id; only such folders are cleaned up.
-* A sweep folder holds ``.basin-explorer-sweep`` (a regular file starting "Basin Explorer"), or, from
-  before markers, an ``index.json`` whose every entry is a checkpoint of ours inside the folder.
+* A sweep folder holds ``.basin-explorer-sweep`` (``mark_sweep``: a regular file starting "Basin
+  Explorer", with a random id since the marker has one; the shipped zoo's has none), or, from before markers, an ``index.json`` whose every entry is a checkpoint of ours inside the folder.
 
 Nothing here follows a symbolic link: a link is never a marker and never a file of ours.
 """
@@ -152,6 +152,15 @@ def is_scratch(folder: Path) -> bool:
     text = _read_small(folder / SCRATCH, 4096) if _real_dir(folder) else None
     words = (text or "").split()
     return len(words) == 2 and words[0] == folder.name and _ID.fullmatch(words[1]) is not None
+
+
+def mark_sweep(folder: Path, what: str) -> None:
+    """Mark ``folder`` as a sweep (or What-if runs) folder of ours, unless it already is marked:
+    ``Basin Explorer <what>`` and a random id, written atomically (a killed write leaves no half marker)."""
+    if (folder / SWEEP_MARKER).exists():
+        return
+    from engine.store import atomic  # atomic imports this module: its writes mark their scratch folders
+    atomic.write_text(folder / SWEEP_MARKER, f"Basin Explorer {what}\nid {uuid.uuid4().hex}\n")
 
 
 def is_sweep(folder: Path) -> bool:

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.store import atomic, outputs
+from engine.store import markers, outputs
 from engine.text import corpora
 from engine.text.corpus import Corpus
 from engine.measures.evaluation import MeasureConfig
+from engine.measures.summary import Summary
 from engine.models.model import ModelConfig
 from engine.runs.sweep import entry_dir, measure_entry, train_entry, update_index
 from engine.models.train import MAX_SEED, Progress, TrainConfig
@@ -27,9 +28,8 @@ from explorer.whatif import compare as run_compare
 
 _DEFAULT = ModelConfig(vocab_size=4)  # the architecture's defaults; vocab_size is per corpus
 # name -> (d_model, n_layers, n_heads), the default first. "small" is the default because it trains
-# 2.9x faster per step than "standard" on two cores and, given 1,600 steps, memorizes N = 64 grammar
-# sentences as well as "standard" does in 1,200 (train exact 0.973 at t = 0.25 for both; README: What-if
-# timings). The pydocs zoo is "standard", the grammar zoo "deep", the kjv zoo "standard".
+# faster per step than "standard" and, given 1,600 steps, memorizes N = 64 grammar sentences as well
+# as "standard" does in 1,200 (README: What-if timings). The pydocs zoo is "standard", the grammar zoo "deep", the kjv zoo "standard".
 MODEL_SIZES = {
     "small": (64, 2, 4),
     "standard": (_DEFAULT.d_model, _DEFAULT.n_layers, _DEFAULT.n_heads),
@@ -136,8 +136,7 @@ def train_and_measure(corpus: Corpus, settings: Settings, root: str | Path, *,
         train_entry(corpus, settings.n, path, model_cfg, train_cfg, progress=progress,
                     on_trained=(lambda: on_stage("measure")) if on_stage is not None else None,
                     extra={"what_if": True, "size": settings.size}, overwrite=True)
-        if not (root / outputs.SWEEP_MARKER).exists():
-            atomic.write_text(root / outputs.SWEEP_MARKER, "Basin Explorer what-if runs\n")
+        markers.mark_sweep(root, "what-if runs")
         try:
             measure(path, settings.measure, progress=on_measure)
         finally:
@@ -154,6 +153,9 @@ def measure(path: str | Path, preset: str = "standard",
 
 
 def headline(summary: dict, t: float = HEADLINE_T) -> dict[str, dict[str, float]]:
-    """{split: {'recovery_rate', 'exact_match'}} at level t from a summary.json (empty if not measured there)."""
-    return {r["split"]: {"recovery_rate": r["recovery_rate"], "exact_match": r["exact_match"]}
-            for r in summary.get("levels", []) if abs(r["t"] - t) < 1e-9}
+    """{split: {'recovery_rate', 'exact_match'}} at level t from a summary.json's recovery ``levels``
+    (``Summary.level``; empty if not measured there)."""
+    s = Summary(corpus=str(summary.get("corpus", "")), n=int(summary.get("n", 0)), levels=list(summary.get("levels", [])))
+    rows = {split: s.level(split, t) for split in dict.fromkeys(r.get("split") for r in s.levels)}
+    return {split: {"recovery_rate": r["recovery_rate"], "exact_match": r["exact_match"]}
+            for split, r in rows.items() if r is not None}
