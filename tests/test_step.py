@@ -71,6 +71,18 @@ def test_categorical_draws_the_given_frequencies(binomial_ok):
         assert binomial_ok(int((draws == v).sum()), 20000, float(p[v]))
 
 
+def test_one_generator_per_sequence_draws_each_as_it_would_alone():
+    V, noise = 6, UniformNoise(6)
+    g = torch.Generator().manual_seed(7)
+    logits, zt = torch.randn(3, 5, V, generator=g), torch.randint(0, V, (3, 5), generator=g)
+    batch = reverse_step(noise, logits, zt, 0.5, 0.3, generator=[torch.Generator().manual_seed(i) for i in range(3)])
+    alone = [reverse_step(noise, logits[i:i + 1], zt[i:i + 1], 0.5, 0.3, generator=torch.Generator().manual_seed(i))
+             for i in range(3)]
+    assert torch.equal(batch, torch.cat(alone))
+    with pytest.raises(ValueError, match="one generator per sequence"):
+        categorical(torch.full((3, 5, V), 1 / V, dtype=torch.float64), [torch.Generator()])
+
+
 def test_an_unknown_step_is_refused():
     with pytest.raises(ValueError, match="exact, plugin"):
         check_step("euler")

@@ -75,10 +75,17 @@ def reverse_probs(noise: UniformNoise, x_theta: torch.Tensor, zt: torch.Tensor, 
     return probs.scatter_add_(-1, zt.unsqueeze(-1), on_zt)
 
 
-def categorical(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One draw per row of probs (..., V) by inverting the float64 CDF with one uniform variate per row."""
+def categorical(probs: torch.Tensor, generator=None) -> torch.Tensor:
+    """One draw per row of probs (..., V) by inverting the float64 CDF with one uniform variate per row.
+
+    generator: a torch.Generator (or None), or a sequence of them, one per sequence of probs (B, L, V):
+    sequence i then draws from generator[i] exactly as it would alone, whatever the batch around it."""
     import torch
 
+    if isinstance(generator, (list, tuple)):
+        if len(generator) != len(probs):
+            raise ValueError(f"one generator per sequence: got {len(generator)} for {len(probs)} sequences")
+        return torch.cat([categorical(probs[i:i + 1], g) for i, g in enumerate(generator)])
     cdf = probs.cumsum(-1)
     u = torch.rand(probs.shape[:-1] + (1,), generator=generator, dtype=torch.float64,
                    device=generator.device if generator is not None else probs.device)
@@ -88,9 +95,10 @@ def categorical(probs: torch.Tensor, generator: torch.Generator | None = None) -
 
 def reverse_step(noise: UniformNoise, logits: torch.Tensor, zt: torch.Tensor, t: float, s: float, *,
                  step: str = DEFAULT_STEP, greedy: bool = False,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator=None) -> torch.Tensor:
     """z_s (B, L) from z_t (B, L) and the denoiser's logits (B, L, V) at level t: a draw from
-    p_theta(z_s | z_t) (``reverse_probs``), or its argmax when ``greedy``."""
+    p_theta(z_s | z_t) (``reverse_probs``), or its argmax when ``greedy``. ``generator``: one
+    torch.Generator for the batch, or one per sequence (``categorical``)."""
     import torch
 
     probs = reverse_probs(noise, torch.softmax(logits, dim=-1, dtype=torch.float64), zt, t, s, step)
