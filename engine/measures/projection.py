@@ -3,10 +3,10 @@
 * tokens:  each sequence is its id vector (L,), compared with the Hamming distance;
 * entropy: each sequence is its per-position conditional entropy vector (L,) in nats, Euclidean,
   so sequences the model treats alike land together.
-umap-learn is imported only in a child process: its first import compiles with numba (~14 s), and
-once numba's threading runtime is loaded into a process, torch's CPU kernels in that same process
-run several times slower (measured here: 7x on training steps). ``projection_table`` therefore runs
-UMAP in a fresh spawned interpreter, so neither the sweep nor the app server is slowed.
+umap-learn is imported only in a child process: its first import compiles with numba, and once
+numba's threading runtime is loaded into a process, torch's CPU kernels in that same process run
+several times slower (README, under Layout). ``projection_table`` therefore runs UMAP in a fresh
+spawned interpreter, so neither the sweep nor the app server is slowed.
 """
 from __future__ import annotations
 

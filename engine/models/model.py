@@ -88,8 +88,8 @@ def ada_norm(h: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
 
     Inference with one time level for the whole batch (every denoising step): a single layer_norm
     call with (1 + scale, shift) as its affine weights. Inference with a level per row: layer_norm,
-    then one fused addcmul. With autograd on: mul + add (addcmul's broadcasting backward made
-    training 15 % slower here)."""
+    then one fused addcmul. With autograd on: mul + add (addcmul's broadcasting backward is the
+    slower one in training)."""
     d = h.shape[-1]
     if h.requires_grad:
         return F.layer_norm(h, (d,)) * (1 + scale) + shift
