@@ -472,7 +472,7 @@ def test_settings_configs():
 
 def test_the_what_if_form_defaults_to_the_default_run(runs_dir):
     """The page starts on the run the README times (runs.Settings' defaults): the default model
-    size, the standard budget, N = 64; state.py names the size without importing runs."""
+    size, the standard budget, N = 64; explorer.state names the size without importing runs."""
     from explorer import state
 
     assert state.PRIVATE["wi_size"] == runs.DEFAULT_SIZE == runs.Settings(n=1).size == list(runs.MODEL_SIZES)[0]
