@@ -1,8 +1,8 @@
 """The training-loss curve of a running what-if job, as a small SVG drawn by the browser as an image.
 
-The live panel redraws it every few seconds while the job trains. A plotly chart there cost the
-browser about 0.6 s of its main thread per redraw on a 2-core machine, long enough to hold back a
-click that came meanwhile (a page switch waited for it); an image costs next to nothing. A pure
+The live panel redraws it every few seconds while the job trains. A plotly chart there held the
+browser's main thread at every redraw, long enough to hold back a click that came meanwhile (a page
+switch waited for it); an image costs next to nothing. A pure
 function: history in, SVG text out.
 """
 from __future__ import annotations

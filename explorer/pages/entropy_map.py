@@ -45,7 +45,7 @@ if proj is not None and not map_view.PROJECTION_COLUMNS <= set(proj.columns):
     proj = None
 if proj is None:
     st.info("This model has no UMAP projection yet (it is computed once and saved next to the model).")
-    if st.button("Compute the projection (UMAP, about 20 s the first time)", icon=":material/scatter_plot:",
+    if st.button("Compute the projection (UMAP)", icon=":material/scatter_plot:",
                  key="em_compute"):
         from engine.measures.evaluation import MeasureConfig  # umap itself is imported in a child process, only now
         from engine.runs.sweep import measure_entry

@@ -84,8 +84,8 @@ if c3.button("Sample", type="primary", icon=":material/casino:", key="gen_sample
              help=f"Draw from the {len(gens)} generations stored with this model and sampler: instant."):
     st.session_state["live_generation"] = (entry.path, int(seed), int(count), step, "pool", None)
 if c4.button("Denoise new ones from noise", icon=":material/blur_on:", key="gen_live",
-             help=f"Run the model now, {data.LIVE_CHUNK} samples at a time: seconds per sample on a laptop, "
-                  "more on a busy machine."):
+             help=f"Run the model now, {data.LIVE_CHUNK} samples at a time, each one the "
+                  "whole reverse walk from noise; the time per sample is shown as it goes."):
     st.session_state["live_generation"] = (entry.path, int(seed), int(count), step, "live", None)
 job = st.session_state.get("live_generation")
 if job and len(job) == 6 and job[0] == entry.path:

@@ -10,10 +10,10 @@ from explorer.whatif import runs, form as whatif_form, live as whatif_job, resul
 st.title("What if...?")
 d, layers = runs.MODEL_SIZES[runs.DEFAULT_SIZE][:2]
 st.caption(f"Train your own model on the first N sentences of a corpus and see where it lands between "
-           f"memorizing and generalizing. Training runs on this server's CPU, one run at a time: the default "
+           f"memorizing and generalizing. Training runs on this server's CPU, one run at a time, measurements included: the default "
            f"run (d = {d}, {layers} layers, {runs.BUDGETS['standard']:,} steps of {TrainConfig().batch_size} "
-           "sentences) takes under a minute on two cores (47–58 s measured), measurements included; a larger model "
-           "(Advanced) learns more per step but each step costs more.")
+           "sentences) is the quickest; a larger model (Advanced) learns more per step but each step costs more. "
+           "The progress bar says how far a run has got.")
 chosen = whatif_form.form()
 if chosen is not None and st.button("Train and measure", type="primary", icon=":material/play_arrow:",
                                     key="wi_train"):
