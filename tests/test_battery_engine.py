@@ -582,7 +582,7 @@ def test_any_level_outside_0_1_is_refused_by_the_forward_process(t):
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(min_value=-2**40, max_value=2**40), min_size=1, max_size=5))
 def test_cli_counts_accept_exactly_the_range(values):
-    parse = cli._count(1, 1000)
+    parse = cli.count(1, 1000)
     for v in values:
         if 1 <= v <= 1000:
             assert parse(str(v)) == v

@@ -448,3 +448,17 @@ def test_cli_on_real_folder_where_a_file_is_expected(ckpt, tmp_path, capsys):
 def test_unknown_errno_keeps_the_system_words_without_the_prefix():
     e = OSError(errno.EHOSTUNREACH, os.strerror(errno.EHOSTUNREACH))
     assert oserrors.explain(e) == os.strerror(errno.EHOSTUNREACH)
+
+
+def test_generate_prints_what_the_generations_measurement_labels(ckpt, capsys):
+    """``generate`` is the generations measurement (one generate-and-label, the same default grid and
+    seeding): with the same seed and count it prints exactly the samples and labels of the table that
+    ``measure`` computes."""
+    from engine.measures.evaluation import MeasureConfig
+    from engine.runs.sweep import measure_entry
+
+    gens = measure_entry(ckpt, MeasureConfig(n_generate=4, seed=3), only=["generations"]).tables["generations"]
+    capsys.readouterr()
+    code = cli.main(["generate", str(ckpt), "--num", "4", "--seed", "3"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and lines == [f"[{r.category:<11}] d1={r.d1:.2f}  {r.text}" for r in gens.itertuples()]

@@ -42,7 +42,7 @@ def test_the_shipped_corpora_are_exactly_what_they_were_before_the_registry():
 
 
 def test_cli_zoo_and_help_derive_from_the_registry():
-    assert set(cli.ZOO_SWEEPS) == set(corpora.zoo_sweeps()) >= {"grammar", "pydocs", "kjv"}
+    assert {p.corpus.name for p in cli.zoo_plans()} == set(corpora.zoo_sweeps()) >= {"grammar", "pydocs", "kjv"}
     for name, spec in corpora.CORPORA.items():
         assert spec.label in cli.CORPUS_HELP
     zoo = cli.build_parser()._subparsers._group_actions[0].choices["zoo"]
@@ -51,13 +51,27 @@ def test_cli_zoo_and_help_derive_from_the_registry():
 
 
 @pytest.mark.parametrize("name", sorted(corpora.zoo_sweeps()))
-def test_zoo_options_parse_back_to_the_typed_settings(name):
+def test_the_zoo_plan_is_the_sweep_command_with_the_typed_settings(name):
+    """``zoo`` builds its plan from the registry's typed fields; the same settings written out as
+    ``sweep`` options (with --half) give the very same configs, so the two commands never disagree."""
     z = corpora.zoo_sweeps()[name]
-    args = cli.build_parser().parse_args(["sweep", "--corpus", name, "--sizes", ",".join(map(str, z.sizes)),
-                                          "--out", "x", *z.options()])
-    assert (args.steps, args.batch_size, args.lr, args.layers, args.d_model, args.heads) == \
-        (z.steps, z.batch_size, z.lr, z.layers, z.d_model, z.heads)
-    assert args.sizes == list(z.sizes) and args.seq_len is None   # the corpus's own L
+    [plan] = cli.zoo_plans(only=name)
+    args = cli.build_parser().parse_args(
+        ["sweep", "--corpus", name, "--sizes", ",".join(map(str, z.sizes)), "--out", "x", "--half",
+         "--steps", str(z.steps), "--batch-size", str(z.batch_size), "--lr", repr(z.lr), "--layers", str(z.layers),
+         "--d-model", str(z.d_model), "--heads", str(z.heads), "--seeds", str(z.seeds)])
+    model_cfg, train_cfg = cli.configs_from(args, plan.corpus.tokenizer.vocab_size, plan.corpus.seq_len)
+    assert (plan.model_cfg, plan.train_cfg, plan.measure_cfg) == (model_cfg, train_cfg, cli.measure_config_from(args))
+    assert (plan.sizes, plan.seeds, plan.half, plan.projection) == (tuple(args.sizes), args.seeds, args.half, True)
+    assert plan.corpus.seq_len == corpora.CORPORA[name].seq_len and args.seq_len is None   # the corpus's own L
+    assert cli.zoo_plans(only=name, seeds=3)[0].seeds == 3                                  # --seeds overrides
+
+
+def test_the_registry_names_the_reference_denoisers():
+    """The ideal generalizer exists where the entry says so (the grammar, whose distribution is known,
+    at any L); the ideal memorizer everywhere, a user's file included."""
+    assert corpora.references_for("grammar") == corpora.references_for("grammar@L32") == ["memorizer", "generalizer"]
+    assert corpora.references_for("pydocs") == corpora.references_for("file:notes.txt") == ["memorizer"]
 
 
 def test_grammar_zoo_settings_are_the_shipped_ones():

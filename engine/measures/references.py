@@ -1,7 +1,8 @@
 """The two exact reference denoisers measured with the same protocol as the trained network.
 
 For each reference R (``memorizer``: the ideal memorizer of the checkpoint's own N training sequences,
-any corpus; ``generalizer``: the ideal generalizer of the grammar, grammar checkpoints only):
+any corpus; ``generalizer``: the ideal generalizer of the grammar, for the corpora whose registry entry
+lists it, ``engine.text.corpora``):
 
 * ``R_recovery``      — exactly the ``recovery`` measurement (same examples, levels, trials, grid) with
   R in place of the network, plus ``entropy``: R's mean content entropy (nats per token) at the
@@ -38,8 +39,9 @@ def reference_model(name: str, bundle):
     raise ValueError(f"unknown reference {name!r}; the references are {', '.join(REFERENCES)}")
 
 
-def _is_grammar(bundle) -> bool:
-    return "generalizer" in references_for(bundle.corpus)
+def _applies(name: str):
+    """Whether the reference ``name`` exists for a checkpoint's corpus (the registry's ``references``)."""
+    return lambda bundle: name in references_for(bundle.corpus)
 
 
 @torch.no_grad()
@@ -92,6 +94,6 @@ def _summary(name: str):
 
 
 RECOVERY_COLUMNS = ("split", "example", "t", "trial", "n_corrupted", "recovery_rate", "exact_match", "entropy")
-for _name, _applies in (("memorizer", None), ("generalizer", _is_grammar)):
-    measurement(f"{_name}_recovery", RECOVERY_COLUMNS, summarize=_summary(_name), applies=_applies)(_recovery(_name))
-    measurement(f"{_name}_basin_profile", PROFILE_COLUMNS, applies=_applies)(_profile(_name))
+for _name in REFERENCES:
+    measurement(f"{_name}_recovery", RECOVERY_COLUMNS, summarize=_summary(_name), applies=_applies(_name))(_recovery(_name))
+    measurement(f"{_name}_basin_profile", PROFILE_COLUMNS, applies=_applies(_name))(_profile(_name))

@@ -31,20 +31,19 @@ Oracle = Callable[[Sequence[int]], bool]
 
 @dataclass(frozen=True)
 class ZooSweep:
-    """The shipped sweep of one corpus: training-set sizes and the training settings every N gets."""
+    """The shipped sweep of one corpus: training-set sizes N, models per N, and the architecture and
+    training budget every N gets (``python -m engine zoo`` builds its plan from these fields; what is
+    not named here, the objective, the seed and the measurements, is the CLI's default)."""
 
     sizes: tuple[int, ...]
-    steps: int
+    steps: int                  # optimisation steps
     batch_size: int = 64
     lr: float = 3e-3
     layers: int = 3
     d_model: int = 128
     heads: int = 4
-
-    def options(self) -> list[str]:
-        """The sweep's settings as ``python -m engine sweep`` options."""
-        return ["--steps", str(self.steps), "--batch-size", str(self.batch_size), "--lr", repr(self.lr),
-                "--layers", str(self.layers), "--d-model", str(self.d_model), "--heads", str(self.heads)]
+    seeds: int = 1              # models per N (training seeds 0 .. seeds - 1)
+    half: bool = True           # fp16 weights: the zoo ships in the repository
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,9 @@ class CorpusSpec:
     ``test()``: a fixed test set disjoint from them, or None to hold out the last 10 % (at most 512)
     after the seeded shuffle; ``lexicon()``: a fixed vocabulary, or None for the ``max_vocab - 3``
     most frequent words; ``oracle(tokenizer)``: a membership test ``ids -> bool``, or None;
-    ``seq_len``: the default sequence length L; ``zoo``: the shipped sweep, or None."""
+    ``seq_len``: the default sequence length L; ``zoo``: the shipped sweep, or None; ``references``: the
+    exact reference denoisers measured beside the network (``engine.measures.references``): the ideal
+    memorizer always, the ideal generalizer only where the true distribution is known."""
 
     name: str
     label: str
@@ -66,6 +67,7 @@ class CorpusSpec:
     oracle: Callable[[WordTokenizer], Oracle] | None = None
     seq_len: int = SEQ_LEN
     zoo: ZooSweep | None = None
+    references: tuple[str, ...] = ("memorizer",)
 
 
 def _grammar_test() -> list[str]:
@@ -85,6 +87,7 @@ def _grammar_oracle(tokenizer: WordTokenizer) -> Oracle:
 CORPORA: dict[str, CorpusSpec] = {spec.name: spec for spec in (
     CorpusSpec("grammar", "grammar (synthetic language)", _grammar_pool, test=_grammar_test,
                lexicon=lambda: grammar.Grammar().lexicon(), oracle=_grammar_oracle,
+               references=("memorizer", "generalizer"),
                zoo=ZooSweep((16, 64, 256, 512, 1024, 2048, 4096, 8192), steps=6000, batch_size=128,
                             layers=6)),
     CorpusSpec("pydocs", "pydocs (Python documentation)", textfile.load_pydocs,
@@ -92,7 +95,7 @@ CORPORA: dict[str, CorpusSpec] = {spec.name: spec for spec in (
                zoo=ZooSweep((16, 32, 64, 128, 256, 512, 1024), steps=1000)),
     # 81,598 distinct sequences at L = 16 (28,123 sentences, most cut at clauses); the 1,997 most
     # frequent words leave 5.5 % of tokens unknown (assets/corpora/KJV.md). Grammar's batch with half
-    # its depth and steps, so the whole sweep trains in about 80 core-minutes (README: the kjv zoo).
+    # its depth and steps (README: the kjv zoo).
     CorpusSpec("kjv", "kjv (King James Bible, 1611)", textfile.load_kjv, max_vocab=2000,
                zoo=ZooSweep((16, 64, 256, 1024, 4096, 16384), steps=3000, batch_size=128)),
 )}
@@ -118,9 +121,10 @@ def named(base: str, seq_len: int, default: int) -> str:
 
 
 def references_for(name: str) -> list[str]:
-    """The exact reference denoisers that exist for corpus ``name`` (any L): the ideal memorizer
-    always, the ideal generalizer for the grammar, whose true distribution is known."""
-    return ["memorizer"] + (["generalizer"] if base_name(name) == "grammar" else [])
+    """The exact reference denoisers that exist for corpus ``name`` (any L): its entry's ``references``;
+    for a user's file, whose distribution is unknown, the ideal memorizer only."""
+    spec = get(name)
+    return list(spec.references) if spec is not None else ["memorizer"]
 
 
 def base_name(name: str) -> str:
