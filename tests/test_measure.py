@@ -274,3 +274,23 @@ def test_fixed_points_and_entropy_with_fake_models(oracle, fixed_logits):
         expected = H1 if r["position"] == 1 else math.log(V)
         assert r["entropy"] == pytest.approx(expected, rel=1e-5)
     assert list(ent["content"][:5]) == [True, True, True, True, False]
+
+
+# ---------------------------------------------------------------- the summary's fields against the registry
+
+def test_the_summary_fields_are_the_keys_the_registered_summaries_write():
+    """``Summary`` lists its fields by hand (reading a summary must not import the measurements, nor
+    torch): they must be exactly the keys the registry's summaries write, besides the checkpoint's
+    identity and configs, so that a new measurement cannot be summarised without being read."""
+    from dataclasses import fields
+    from types import SimpleNamespace
+
+    from engine.measures import registry
+    from engine.measures.summary import Summary
+
+    written = set()
+    for m in registry.load_all().values():
+        if m.summarize is not None:
+            empty = pd.DataFrame(columns=list(m.columns))
+            written |= set(m.summarize(empty, registry.Context(SimpleNamespace(), SimpleNamespace())))
+    assert {f.name for f in fields(Summary)} - {"corpus", "n", "seed", "measure_config", "tables"} == written

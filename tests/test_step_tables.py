@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,19 +49,6 @@ def test_tables_measured_with_another_step_are_stale(measured):
     assert set(stale(measured, plugin)) == {"recovery", "generations", "plugin_generations", "plugin_recovery", "fluency"}
     assert set(missing(measured, names=["recovery", "basins"], cfg=plugin)) == {"recovery", "basins"}
     assert missing(measured, names=["recovery"], cfg=exact) == []
-
-
-def test_a_summary_without_a_step_was_measured_with_the_plugin_step(measured, tmp_path):
-    old = tmp_path / "old" / "measure"
-    old.mkdir(parents=True)
-    s = summary(measured)
-    cfg = {k: v for k, v in s["measure_config"].items() if k != "step"}
-    (old / "summary.json").write_text(json.dumps({**s, "measure_config": cfg, "tables": {}}))
-    (old / "recovery.parquet").write_bytes((measured / "measure" / "recovery.parquet").read_bytes())
-    exact = MeasureConfig(**{**cfg, "levels": tuple(cfg["levels"]), "entropy_levels": tuple(cfg["entropy_levels"]),
-                             "level_grid": tuple(cfg["level_grid"])})
-    assert stale(old.parent, exact) == ["recovery"]
-    assert stale(old.parent, MeasureConfig(**{**exact.__dict__, "step": "plugin"})) == []
 
 
 def test_cli_steps(measured, capsys):
@@ -112,9 +98,6 @@ def test_generations_and_fluency_by_n_for_both_steps():
     assert shares.groupby(["n", "step"])["fraction"].sum().tolist() == pytest.approx([1.0] * 4)
     fl = fluency_by_n(results_frame())
     assert fl.to_dict("list") == {"n": [16, 64], "exact": [0.5, 0.5], "plugin": [0.1, 0.1], "test": [0.6, 0.6]}
-    old = results_frame().drop(columns=["step"])        # older summaries: the main tables were plug-in
-    assert set(generations_by_n(old)["step"]) == {"plugin"} and np.isclose(
-        generations_by_n(old).query("n == 16")["fraction"].sum(), 1.0)
 
 
 def test_plan_puts_each_table_after_what_it_needs_whatever_the_import_order(monkeypatch):

@@ -142,8 +142,7 @@ def missing(directory: str | os.PathLike, bundle=None, names=None, cfg: MeasureC
 
 def stale(directory: str | os.PathLike, cfg: MeasureConfig) -> list[str]:
     """The tables of ``DIR/measure`` measured with a config other than ``cfg``, as summary.json records
-    it (per table, else the summary's ``measure_config``). A record without ``step`` predates the exact
-    step: those tables were measured with the plug-in step."""
+    it (per table, else the summary's ``measure_config``)."""
     try:
         summary = json.loads((Path(directory) / "measure" / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -154,7 +153,7 @@ def stale(directory: str | os.PathLike, cfg: MeasureConfig) -> list[str]:
     for name in registry.names():
         record = per_table.get(name, summary.get("measure_config"))
         if isinstance(record, dict) and (Path(directory) / "measure" / f"{name}.parquet").exists() \
-                and {"step": "plugin", **record} != want:
+                and record != want:
             out.append(name)
     return out
 

@@ -148,7 +148,7 @@ def entropy_table(model, noise: UniformNoise, splits: dict[str, torch.Tensor], l
 
 def mean_entropy(entropy: pd.DataFrame, content_only: bool = True) -> pd.DataFrame:
     """Per-sequence mean entropy (nats per token) over content positions: split, example, t, entropy."""
-    e = entropy[entropy["content"]] if content_only else entropy
+    e = entropy[entropy["content"].astype(bool)] if content_only else entropy     # an empty table stays one
     return e.groupby(["split", "example", "t"], as_index=False)["entropy"].mean()
 
 

@@ -1,6 +1,9 @@
 """The one reader of ``measure/summary.json`` (torch-free): a typed view of the headline numbers that
-each registered measurement contributes (engine.measures.registry), tolerant of summaries written before a
-measurement existed (its field is then empty).
+each registered measurement contributes (engine.measures.registry). A field is empty where the
+checkpoint has no table for it (``measure --only``, or a measurement that does not apply to its corpus).
+
+The fields are listed by hand so that reading a summary never imports the measurements (and torch);
+``tests/test_measure.py`` checks them against the keys the registry's summaries write.
 """
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from engine.diffusion.step import DEFAULT_STEP   # torch-free at import
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,15 @@ class Summary:
 
     @property
     def step(self) -> str:
-        """The reverse step the main tables were measured with; summaries written before the exact
-        step existed were all measured with the plug-in step."""
-        return str(self.measure_config.get("step", "plugin"))
+        """The reverse step the main tables were measured with (``measure_config``; the default step
+        for a summary written by hand without one)."""
+        return str(self.measure_config.get("step", DEFAULT_STEP))
 
     def table_step(self, name: str) -> str:
         """The reverse step the table ``name`` was measured with: its own record in ``tables`` (a
         back-filled table keeps the config it was computed with), else the summary's config."""
         record = self.tables.get(name) or self.measure_config
-        return str(record.get("step", "plugin"))
+        return str(record.get("step", DEFAULT_STEP))
 
     def level(self, split: str, t: float, rows: str = "levels") -> dict | None:
         """The row of ``rows`` (levels, plugin_levels, ideal_memorizer, ideal_generalizer, entropy) at split

@@ -197,7 +197,7 @@ def generations_by_n(results: pd.DataFrame) -> pd.DataFrame:
     gen = gen.drop_duplicates("n").sort_values("n")
     rows = []
     for _, r in gen.iterrows():
-        main = r["step"] if isinstance(r.get("step"), str) else "plugin"   # older summaries: plug-in
+        main = r["step"]
         for col, value in r.items():
             if pd.isna(value) or not isinstance(col, str):
                 continue

@@ -5,7 +5,7 @@ these, so its first paint does not wait for torch to import.
     DIR/<corpus>/n<N>/                 a checkpoint + measure/ tables (+ projection)
     DIR/<corpus>/n<N>-s<r>/            the same N with training seed --seed + r (sweep --seeds K, r < K)
 
-An index entry without "seed" (written before seeds, or by the What-if page) has seed 0.
+An index entry without "seed" (the What-if page writes its runs so) has seed 0.
 """
 from __future__ import annotations
 
