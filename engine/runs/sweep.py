@@ -8,19 +8,20 @@ Layout of a sweep directory (the model zoo in ``assets/zoo`` is one)::
     DIR/<corpus>/sweep.csv          the results table: one row per N × seed × split × level
     DIR/<corpus>/sweep-seeds.csv    with several seeds: mean, std, min, max, count across seeds
 
-The work is a list of tasks, one training per (N, seed) and one measurement per checkpoint, run by a
-backend (``engine.runs.backends``: this process, or Ray). Tasks compute and return; this process is the
-one writer: it saves each trained checkpoint (``checkpoint.save``, atomic), then the measured tables
-(``save_evaluation``, each atomic), then the index entry, and sweep.csv at the end, so a crash or a
-cancelled task leaves no partial entry. Resumable: a checkpoint that loads is not retrained, and only
+The work is a list of tasks, one training per (N, seed) and one measurement per checkpoint
+(``engine.runs.entry``: ``fit``, ``measure_bundle``), run by a backend (``engine.runs.backends``:
+this process, or Ray). Tasks compute and return; this process is the one writer: it saves each
+trained checkpoint (``checkpoint.save``, atomic), then the measured tables (``save_evaluation``,
+each atomic), then the index entry, and sweep.csv at the end, so a crash or a cancelled task leaves
+no partial entry. Resumable: a checkpoint that loads is not retrained, and only
 its missing, damaged (unreadable, or without the registry's columns) or stale tables are measured,
 all of them when summary.json is gone; a killed write's ``.tmp`` files are removed. A failed task is
 retried by the backend, then reported (``SweepFailed``, raised once everything else has finished and
 been written), and so is an entry that ends up without a row in sweep.csv.
 
-The sweep folder carries the marker ``outputs.SWEEP_MARKER``; a folder that is neither new, empty nor
-a sweep is refused before any work (``outputs.claim``), and so is an entry place that holds anything
-but a checkpoint.
+The sweep folder carries the marker ``outputs.SWEEP_MARKER`` (``markers.mark_sweep``); a folder that
+is neither new, empty nor a sweep is refused before any work (``outputs.claim``), and so is an entry
+place that holds anything but a checkpoint.
 """
 from __future__ import annotations
 
