@@ -294,3 +294,38 @@ def test_the_summary_fields_are_the_keys_the_registered_summaries_write():
             empty = pd.DataFrame(columns=list(m.columns))
             written |= set(m.summarize(empty, registry.Context(SimpleNamespace(), SimpleNamespace())))
     assert {f.name for f in fields(Summary)} - {"corpus", "n", "seed", "measure_config", "tables"} == written
+
+
+NOT_IN_RESULTS = {"entropy_gap"}   # the Generate page computes the gap from the entropy table itself
+
+
+def test_every_summarized_number_reaches_the_results_table(tmp_path):
+    """``engine.runs.zoo.results_table`` reads the summary field by field (by hand, without torch):
+    blanking any field of a shipped summary (a grammar one: every field filled) changes the table,
+    except the fields listed as not shown in it."""
+    import json
+    import shutil
+    from dataclasses import fields
+    from pathlib import Path
+
+    from engine.measures.summary import Summary
+    from engine.runs.zoo import results_table
+
+    shipped = json.loads((Path(__file__).parent.parent / "assets/zoo/grammar/n00016/measure/summary.json").read_text())
+    meta = {"corpus", "n", "seed", "measure_config", "tables"}
+
+    def table(summary: dict):
+        root = tmp_path / "zoo"
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "g" / "measure").mkdir(parents=True)
+        (root / "index.json").write_text(json.dumps([{"corpus": "grammar", "n": 16, "seed": 0, "path": "g"}]))
+        (root / "g" / "measure" / "summary.json").write_text(json.dumps(summary))
+        return results_table(root)
+
+    full = table(shipped)
+    for f in fields(Summary):
+        if f.name in meta:
+            continue
+        assert shipped.get(f.name), f"the shipped summary has no {f.name!r}"
+        blanked = table({**shipped, f.name: f.default_factory()})
+        assert blanked.equals(full) == (f.name in NOT_IN_RESULTS), f.name
