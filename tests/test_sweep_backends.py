@@ -17,7 +17,8 @@ import torch
 from engine.runs import backends, sweep
 from engine.cli import main
 from engine.text.corpus import grammar_corpus
-from engine.measures.evaluation import MeasureConfig
+from engine.measures.evaluation import MeasureConfig, missing
+from engine.models import checkpoint
 from engine.models.model import ModelConfig
 from engine.runs.sweep import SweepFailed, measure_entry, run_sweep, train_entry
 from engine.models.train import TrainConfig
@@ -106,7 +107,7 @@ def test_ray_writes_what_the_local_backend_writes(local_sweep, ray_session, corp
     torch.set_num_threads(1)
     try:
         train_entry(corpus, 8, ref, model_cfg, TrainConfig(steps=10, batch_size=8, seed=1))
-        measure_entry(ref, MEASURE, only=[m for m in sweep.missing(ref, sweep.checkpoint.load(ref)) if m != "projection"])
+        measure_entry(ref, MEASURE, only=[m for m in missing(ref, checkpoint.load(ref)) if m != "projection"])
     finally:
         torch.set_num_threads(threads)
     assert_same_entry(ref, out / "grammar" / "n00008-s1")
