@@ -124,19 +124,11 @@ def _zoo_table(root: str, corpus: str, name: str) -> tuple[pd.DataFrame, list[di
 
 @by_mtime(model_files, st.cache_resource(show_spinner=False, max_entries=16))
 def bundle(path: str):
-    """A loaded checkpoint, ``engine.Bundle`` (model on CPU, eval mode)."""
+    """A loaded checkpoint, ``engine.Bundle`` (model on CPU, eval mode). Pages hand down
+    ``explorer.model.load``'s object, which wraps this one."""
     from engine.models.checkpoint import load
 
     return load(path)
-
-
-@by_mtime(model_files, st.cache_resource(show_spinner="Building the ideal denoiser...", max_entries=8))
-def ideal(path: str, name: str):
-    """The ideal ``name`` ('memorizer': of the checkpoint's own training set; 'generalizer': of the
-    grammar) for the checkpoint at ``path``, an nn.Module with the network's interface."""
-    from engine.measures.references import reference_model
-
-    return reference_model(name, bundle(path))
 
 
 @by_mtime(lambda path: [Path(path) / "meta.json"], st.cache_data(show_spinner=False, max_entries=64))
@@ -163,40 +155,6 @@ def summary(path: str) -> dict:
     """``measure/summary.json`` of a checkpoint (headline numbers and the MeasureConfig used), read by
     the engine's one typed reader (``engine.measures.summary.Summary``); ValueError if missing or malformed."""
     return dataclasses.asdict(Summary.read(path))
-
-
-def _split_files(path: str, split: str) -> list:
-    return model_files(path) + (_measured(path) if split == "generated" else [])
-
-
-@by_mtime(_split_files, st.cache_data(show_spinner=False, max_entries=64))
-def sentences(path: str, split: str) -> list[str]:
-    """Decoded sentences of one split of a checkpoint: ``train`` / ``test`` from its token ids,
-    ``generated`` from the stored generations (index = the ``example`` of the measurement tables)."""
-    if split == "generated":
-        gens = tables(path).get("generations")
-        return [] if gens is None else [str(s) for s in gens["text"]]
-    b = bundle(path)
-    ids = {"train": b.train_ids, "test": b.test_ids}[split]
-    return [b.tokenizer.decode(r) for r in ids.tolist()]
-
-
-@by_mtime(_split_files, st.cache_data(show_spinner=False, max_entries=64))
-def ids(path: str, split: str) -> list[list[int]]:
-    """The token ids (L per sequence) of one split: train / test from the checkpoint, generated from
-    the stored generations."""
-    if split == "generated":
-        gens = tables(path).get("generations")
-        return [] if gens is None else [[int(i) for i in r] for r in gens["ids"]]
-    b = bundle(path)
-    return {"train": b.train_ids, "test": b.test_ids}[split].tolist()
-
-
-@by_mtime(_split_files, st.cache_data(show_spinner=False, max_entries=64))
-def tokens(path: str, split: str) -> list[list[str]]:
-    """One token string per position (specials included) for every sequence of a split (heatmap hover)."""
-    b = bundle(path)
-    return [b.tokenizer.tokens(r) for r in ids(path, split)]
 
 
 def table_step(path: str, name: str) -> str:

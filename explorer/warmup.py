@@ -18,7 +18,7 @@ import time
 
 import streamlit as st
 
-from explorer import data, state
+from explorer import data, model, state
 from explorer.priority import lower_priority
 
 log = logging.getLogger("basin_explorer.warmup")
@@ -51,12 +51,12 @@ def warm(root: str) -> float | None:
         index = data.entries(root)
         corpus = state.DEFAULTS["corpus"] if state.DEFAULTS["corpus"] in set(index["corpus"]) else index["corpus"].iloc[0]
         path = str(index.loc[index["corpus"] == corpus].sort_values("n")["path"].iloc[0])
-        b = data.bundle(path)
+        b = model.load(path)
         for split in ("train", "test"):
-            data.sentences(path, split)
+            b.sentences(split)
         x0 = b.train_ids[state.DEFAULTS["example"]].tolist()
-        r = partners.denoise_run(path, x0, state.DEFAULTS["t"], state.DEFAULTS["seed"], False)
-        partners.outcome(path, r)
+        r = partners.denoise_run(b, x0, state.DEFAULTS["t"], state.DEFAULTS["seed"], False)
+        partners.outcome(b, r)
         grid_figures.token_grid_figure(r, b.tokenizer.itos)
         grid_figures.entropy_figure({"warm-up": r})
     except Exception as e:   # a missing or broken zoo: the pages say so; warming is only an optimisation

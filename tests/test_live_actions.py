@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from engine.models import checkpoint
 from engine.models.model import Denoiser
 from engine.diffusion.sample import generate
-from explorer import data
+from explorer import data, model
 from explorer.views import partners
 from explorer.budget import Budget, spare_threads
 
@@ -93,8 +93,9 @@ def test_the_seed_search_stops_at_its_budget(zoo):
     """A model beside itself ends alike on every seed; with each batch taking 4 s on the fake clock a
     10 s budget checks two batches of SEARCH_CHUNK seeds (the third would end at 12 s) and says where
     to go on; without a budget it checks the whole range."""
-    spec = (str(zoo / "grammar" / "n00008"), None, "exact")
-    x0 = checkpoint.load(spec[0]).train_ids[1].tolist()
+    path = str(zoo / "grammar" / "n00008")
+    spec = (model.load(path), None, "exact")
+    x0 = checkpoint.load(path).train_ids[1].tolist()
     clock, reports = FakeClock(), []
 
     def report(tried, total, seconds):

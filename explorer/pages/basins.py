@@ -7,7 +7,7 @@ from engine.measures import profiles, stats
 from engine.text.corpora import references_for
 from engine.diffusion.step import STEP_LABELS
 from explorer.figures import basins as bf
-from explorer import data, figures, state, style, widgets
+from explorer import data, figures, model, state, style, widgets
 
 BASIN_TABLES = ["basin_profile", "basin_size"]
 
@@ -49,7 +49,8 @@ right.caption("Greedy dynamics from the clean sentence (no corruption): a fixed 
 
 st.subheader(f"This model · N = {entry.n:,}")
 tables = widgets.guard(data.tables, entry.path)
-sentences = {s: widgets.guard(data.sentences, entry.path, s) for s in ("train", "test")}
+m = widgets.guard(model.load, entry.path)
+sentences = {s: m.sentences(s) for s in ("train", "test")}
 selected = (state.get("split"), state.get("example"))
 have = all(name in tables for name in BASIN_TABLES)
 if have:
@@ -134,5 +135,5 @@ if st.button("Denoise this sentence", type="primary", icon=":material/blur_on:",
     widgets.go_to("denoise")
 with st.expander("Recovery against the corruption level t (this model)"):
     if "recovery" in tables:
-        widgets.figure(bf.recovery_vs_t_figure(tables["recovery"], data.vocab_size(entry.path)),
+        widgets.figure(bf.recovery_vs_t_figure(tables["recovery"], m.config.vocab_size),
                        f"recovery_vs_t_{entry.corpus}_n{entry.n}", key="recovery_vs_t")

@@ -6,7 +6,7 @@ finds a seed on which they end differently."""
 import streamlit as st
 
 from engine.diffusion.step import STEP_LABELS
-from explorer import data, state, widgets
+from explorer import model, state, widgets
 from explorer.views import partners
 from explorer.views import denoise as dv
 from explorer.figures import grid as gf
@@ -18,9 +18,9 @@ widgets.caption("Corrupt a sentence at level t, then run the model's reverse dif
                 "press ▶ or drag the slider to replay it. Hover a cell for the true token and the model's "
                 "entropy there.", "Corrupt, then denoise step by step: press ▶ to replay.")
 entry = widgets.sidebar()
-b = widgets.guard(data.bundle, entry.path)
+b = widgets.guard(model.load, entry.path)   # the one look-up of the checkpoint: handed down from here
 L, V = b.config.seq_len, b.config.vocab_size
-ids = dv.choose_x0(entry, b)
+ids = dv.choose_x0(b)
 
 c1, c2, c3, c4 = st.columns([3, 1, 1, 2])
 t = c1.slider("Corruption level t", 0.01, 1.0, step=0.01,
@@ -36,7 +36,7 @@ only_changes = c4.checkbox("Only rows where a token changed", **state.bind("dn_o
 step = widgets.step_select()
 second = dv.choose_partner(entry, b, step) if compare else None
 
-r = partners.denoise_run(entry.path, ids, t, seed, greedy, step=step)
+r = partners.denoise_run(b, ids, t, seed, greedy, step=step)
 alpha = float(b.noise.alpha(t))
 changed, content = r.changed(), r.content()
 widgets.caption(
@@ -57,21 +57,20 @@ if not changed[content].any():
                   key="dn_next_seed")
 
 if second is None:
-    out = dv.show_outcome(entry.path, r)
+    out = dv.show_outcome(b, r)
     widgets.figure(gf.token_grid_figure(r, b.tokenizer.itos, only_changes=only_changes, accepted=out.valid is True,
                                         fit=widgets.fit_box()),
                    f"dn_grid_{b.corpus}_n{b.n}", key="dn_grid")
     runs = {f"N = {b.n}": r}
 else:
-    label, path, reference, step2 = second
-    judge = data.bundle(path)
-    r2 = partners.denoise_run(path, ids, t, seed, greedy, reference, step2)
+    label, judge, reference, step2 = second
+    r2 = partners.denoise_run(judge, ids, t, seed, greedy, reference, step2)
     names = (f"{b.corpus} · N = {b.n:,}" + (f", {STEP_LABELS[step]}" if step2 != step else ""), f"{judge.corpus} · {label}")
     valid = []
-    for col, letter, name, p, run_ in zip(st.columns(2), "AB", names, (entry.path, path), (r, r2)):
+    for col, letter, name, m, run_ in zip(st.columns(2), "AB", names, (b, judge), (r, r2)):
         col.markdown(f"**{letter}: {name}**")
-        valid.append(dv.show_outcome(p, run_, container=col).valid is True)
-    dv.find_seed((entry.path, None, step), (path, reference, step2), ids, t, greedy)
+        valid.append(dv.show_outcome(m, run_, container=col).valid is True)
+    dv.find_seed((b, None, step), (judge, reference, step2), ids, t, greedy)
     widgets.figure(gf.pair_grid_figure(r, r2, b.tokenizer.itos, judge.tokenizer.itos, names, only_changes=only_changes,
                                        accepted=tuple(valid), fit=widgets.fit_box()),
                    f"dn_grid_pair_{b.corpus}_n{b.n}", key="dn_grid_pair")

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from engine.measures.measure import mean_entropy
-from explorer import data, state, style, widgets
+from explorer import data, model, state, style, widgets
 from explorer.views import map as map_view
 from explorer.figures import maps as mf
 
@@ -22,20 +22,21 @@ widgets.caption(
     "by colour. On the map, the red path is one denoising run falling into a basin.",
     f"{widgets.entry_label(entry)}. Dark = certain. Red path: one denoising run.")
 
+m = widgets.guard(model.load, entry.path)   # the one look-up of the checkpoint: handed down from here
 tables = widgets.guard(data.tables, entry.path)
 if "entropy" not in tables:
     st.error("This model has no entropy measurements: run `python -m engine measure` on it.")
     st.stop()
 entropy = tables["entropy"]
-V = widgets.guard(data.vocab_size, entry.path)
+V = m.config.vocab_size
 t = widgets.level_select(entropy["t"].unique(), key="w_t_entropy", label="Entropy measured at", V=V)
 splits = st.sidebar.multiselect("Sequences", SPLITS, **state.bind("em_splits", options=SPLITS))
 content_only = st.sidebar.toggle("Hide padding positions", **state.bind("em_padding"))
 per_split = st.sidebar.slider("Rows per split (heatmap)", 4, 128, step=4, **state.bind("em_rows"))
 if state.presenting():   # the heatmap must fit a 720-px-high screen: a few readable rows of words
     per_split = min(per_split, max(1, style.PRESENT_ROWS // max(len(splits), 1)))
-tokens = {s: widgets.guard(data.tokens, entry.path, s) for s in SPLITS}
-sentences = {s: widgets.guard(data.sentences, entry.path, s) for s in SPLITS}
+tokens = {s: m.tokens(s) for s in SPLITS}
+sentences = {s: m.sentences(s) for s in SPLITS}
 
 # ---- projection (optional): colour, space, path, neighbours, and the selection that filters the heatmap
 chosen = []
@@ -74,7 +75,7 @@ else:
     else:
         values, label = tables["basins"].set_index(["split", "example"])["radius"], "basin radius"
     points = mf.projection_points(proj, space, values, sentences)
-    chosen = map_view.panel(entry, proj, points[points["split"].isin(splits)], label, space, sentences,
+    chosen = map_view.panel(entry, m, proj, points[points["split"].isin(splits)], label, space, sentences,
                             mf.ENTROPY_RANGE if colour == "entropy" else None)
     if chosen:
         st.caption(f"{len(chosen)} sequences selected on the projection: the heatmap shows only them, "

@@ -6,7 +6,7 @@ import streamlit as st
 from engine.measures import transition as tr
 from engine.measures.measure import entropy_gap
 from engine.diffusion.step import STEP_LABELS
-from explorer import data, state, style, widgets
+from explorer import data, model, state, style, widgets
 from explorer.figures import generations as gfig
 from explorer.figures import level_label
 
@@ -29,7 +29,7 @@ if gens is None or gens.empty:
     st.error(f"This model has no stored generations with the {STEP_LABELS[step]}: run "
              "`python -m engine measure` on it.")
     st.stop()
-train_sentences = widgets.guard(data.sentences, entry.path, "train")
+train_sentences = widgets.guard(model.load, entry.path).sentences("train")
 
 columns = {"d1": st.column_config.NumberColumn("d1", help="distance to the nearest training sentence",
                                                format="%.3f"),

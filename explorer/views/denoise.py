@@ -1,7 +1,8 @@
 """The Denoise page's parts: where the sentence comes from (a training or test example, or a typed
 sentence kept in the URL), the second model of side by side, the words for where a run ended (with
-the grammar's verdict on x̂), and the search for a seed on which two models end differently.
-Widgets keep their values with ``state.bind``."""
+the grammar's verdict on x̂), and the search for a seed on which two models end differently. Each part
+is handed the loaded model (``explorer.model.Model``) the page loaded; widgets keep their values with
+``state.bind``."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,8 @@ import streamlit as st
 from engine.measures import outcome as oc
 from engine.diffusion.step import STEP_LABELS
 
-from explorer import data, state, widgets
+from explorer import model, state, widgets
+from explorer.model import Model
 from explorer.views import partners
 from explorer import trajectory as tj
 
@@ -26,7 +28,7 @@ def slider_level(t: float) -> float:
     return min(max(round(t, 2), 0.01), 1.0)
 
 
-def choose_x0(entry: widgets.Entry, b) -> list[int]:
+def choose_x0(b: Model) -> list[int]:
     """The clean sequence x0 (L token ids): the shared example of the chosen split, or the typed
     sentence (``?text=...``); stops the page with a message when there is none."""
     L = b.config.seq_len
@@ -49,7 +51,7 @@ def choose_x0(entry: widgets.Entry, b) -> list[int]:
                        f"sentence): {', '.join(f'“{tj.escape_markdown(tj.shorten(w))}”' for w in unknown)}.",
                        icon=":material/help:")
         return ids
-    sentences = data.sentences(entry.path, source)
+    sentences = b.sentences(source)
     if not sentences:
         st.error(f"This model has no {source} sentences.")
         st.stop()
@@ -60,10 +62,10 @@ def choose_x0(entry: widgets.Entry, b) -> list[int]:
     return (b.train_ids if source == "train" else b.test_ids)[int(example)].tolist()
 
 
-def choose_partner(entry: widgets.Entry, b, step: str) -> tuple[str, str, str | None, str] | None:
-    """The second run of side by side as (label, checkpoint path, ideal reference or None, its reverse
+def choose_partner(entry: widgets.Entry, b: Model, step: str) -> tuple[str, Model, str | None, str] | None:
+    """The second run of side by side as (label, loaded model, ideal reference or None, its reverse
     step), or None (with an error) when it cannot start from the same corrupted sequence. ``step`` is
-    the first run's step."""
+    the first run's step; ``b`` the model of ``entry``."""
     cands = partners.candidates(entry, step)
     labels = dict(zip(cands["key"], cands["label"]))
     pick = st.selectbox("Second model", list(labels), format_func=labels.get,
@@ -73,17 +75,17 @@ def choose_partner(entry: widgets.Entry, b, step: str) -> tuple[str, str, str | 
                         **state.bind("dn_partner", options=list(labels), default=partners.default_choice(entry, cands)))
     other_step = partners.step_of(pick)
     if other_step is not None:
-        return f"N = {b.n:,}, {STEP_LABELS[other_step]}", entry.path, None, other_step
+        return f"N = {b.n:,}, {STEP_LABELS[other_step]}", b, None, other_step
     reference = partners.reference_of(pick)
     if reference is not None:
         label = partners.IDEAL_LABELS[reference] + (f", N = {b.n:,}" if reference == "memorizer" else "")
-        return label, entry.path, reference, step
-    other = widgets.guard(data.bundle, pick)
+        return label, b, reference, step
+    other = widgets.guard(model.load, pick)
     if not tj.same_vocabulary(b.tokenizer, other.tokenizer) or other.config.seq_len != b.config.seq_len:
         st.error(f"{labels[pick]} has a different vocabulary or sequence length than {widgets.entry_label(entry)}: "
                  "they cannot start from the same corrupted sequence. Choose a model trained on the same corpus.")
         return None
-    return f"N = {other.n:,}", pick, None, step
+    return f"N = {other.n:,}", other, None, step
 
 
 def verdict(out: oc.Outcome) -> str:
@@ -93,13 +95,12 @@ def verdict(out: oc.Outcome) -> str:
     return " · ✓ **a sentence of the grammar**" if out.valid else " · ✗ **not a sentence of the grammar**"
 
 
-def show_outcome(path: str, r: tj.Run, container=None) -> oc.Outcome:
-    """Where the run ended, in words, with x̂ (its tokens that differ from x0 in red) and, for the
-    grammar, whether x̂ is a sentence of the language; returns the outcome."""
+def show_outcome(b: Model, r: tj.Run, container=None) -> oc.Outcome:
+    """Where the run of the model ``b`` ended, in words, with x̂ (its tokens that differ from x0 in red)
+    and, for the grammar, whether x̂ is a sentence of the language; returns the outcome."""
     c = container or st
-    b = data.bundle(path)
-    out = partners.outcome(path, r)
-    sentence = data.sentences(path, "train")
+    out = partners.outcome(b, r)
+    sentence = b.sentences("train")
     if out.kind == "recovered" and not r.changed()[r.content()].any():
         c.info("**Nothing to recover**: the seed changed none of x0's words, and x̂ = x0. This says nothing "
                "about the basin.", icon=":material/block:")
@@ -136,7 +137,7 @@ def find_seed(a: partners.Spec, b: partners.Spec, x0: list[int], t: float, greed
                        icon=":material/timer:")
         else:
             st.info(f"The two models end alike on every seed from {r.start} to {r.stop}. Try another level t or example.")
-    where = (a, b, tuple(x0), float(t), bool(greedy), state.get("seed"))
+    where = tuple((m.key, ref, step) for m, ref, step in (a, b)) + (tuple(x0), float(t), bool(greedy), state.get("seed"))
     resume = st.session_state.get("dn_resume")
     start = resume[1] if resume and resume[0] == where else state.get("seed") + 1
     c1, c2 = st.columns([1, 3])

@@ -16,7 +16,8 @@ import streamlit as st
 
 from engine.measures import neighbours as nb
 
-from explorer import data, figures, state, widgets
+from explorer import figures, state, widgets
+from explorer.model import Model, cached, measure_folder
 from explorer.views import partners
 from explorer.figures import maps as mf
 from explorer import trajectory as tj
@@ -26,36 +27,32 @@ NEAR_LABELS = 5     # training sentences labelled along a path
 NEIGHBOURS = 8
 
 
-def _projected_ids(path: str, proj: pd.DataFrame) -> np.ndarray:
+def _projected_ids(m: Model, proj: pd.DataFrame) -> np.ndarray:
     """Token ids (M, L) of the projected sequences, in the projection table's row order."""
-    ids = {s: data.ids(path, s) for s in set(proj["split"])}
+    ids = {s: m.ids(s) for s in set(proj["split"])}
     return np.array([ids[s][int(i)] for s, i in zip(proj["split"], proj["example"])])
 
 
-def _files(path: str, *_) -> list:
-    return data.model_files(path) + [f"{path}/measure"]
-
-
-@data.by_mtime(_files, st.cache_data(show_spinner="Placing the trajectory on the map...", max_entries=32))
-def trajectory_path(path: str, x0: tuple[int, ...], t: float, seed: int, greedy: bool,
-                    step: str = "exact") -> tuple[pd.DataFrame, pd.DataFrame]:
+@cached(st.cache_data(show_spinner="Placing the trajectory on the map...", max_entries=32), files=measure_folder)
+def trajectory_path(m: Model, x0: tuple[int, ...], t: float, seed: int, greedy: bool, step: str,
+                    _proj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The denoising run of (x0, t, seed) placed on the token projection: one row per distinct state
     (step, t, x, y, text, nearest, distance), and the training sentences it passes near (x, y, example,
     distance, label = the sentence: the nearest projected training sentence of some state, in the order
-    the path meets them, with its closest distance)."""
-    proj = data.tables(path)["projection"]
-    r = partners.denoise_run(path, list(x0), t, seed, greedy, step=step)
+    the path meets them, with its closest distance). ``_proj``: the model's stored projection table
+    (read from its measure/ folder, whose modification time keys the cache)."""
+    proj = _proj
+    r = partners.denoise_run(m, list(x0), t, seed, greedy, step=step)
     keep = [0] + [k for k in range(1, len(r.tokens)) if not np.array_equal(r.tokens[k], r.tokens[k - 1])]
     if keep[-1] != len(r.tokens) - 1:
         keep.append(len(r.tokens) - 1)
     states = r.tokens[keep]
-    seqs = _projected_ids(path, proj)
+    seqs = _projected_ids(m, proj)
     xy, nearest, dist = nb.place(states, seqs, proj[["x_tok", "y_tok"]].to_numpy())
-    b = data.bundle(path)
     times = np.append(r.times, r.times[-1])
     steps = pd.DataFrame({
         "step": keep, "t": times[keep], "x": xy[:, 0], "y": xy[:, 1],
-        "text": [tj.shorten(b.tokenizer.decode(s.tolist()), 60) or "(only padding)" for s in states],
+        "text": [tj.shorten(m.tokenizer.decode(s.tolist()), 60) or "(only padding)" for s in states],
         "nearest": [f"{proj['split'].iloc[j]} #{proj['example'].iloc[j]} ({d} positions differ)" for j, d in zip(nearest, dist)],
         "distance": dist})
     train = np.flatnonzero(proj["split"].to_numpy() == "train")
@@ -63,7 +60,7 @@ def trajectory_path(path: str, x0: tuple[int, ...], t: float, seed: int, greedy:
     if len(train):
         d = nb.distances(states, seqs[train])                      # (S, train)
         best = d.argmin(axis=1)
-        sentences = data.sentences(path, "train")
+        sentences = m.sentences("train")
         seen = list(dict.fromkeys(int(j) for j in best))[:NEAR_LABELS]
         rows = [train[j] for j in seen]
         near = pd.DataFrame({"x": proj["x_tok"].iloc[rows].to_numpy(), "y": proj["y_tok"].iloc[rows].to_numpy(),
@@ -73,14 +70,14 @@ def trajectory_path(path: str, x0: tuple[int, ...], t: float, seed: int, greedy:
     return steps, near
 
 
-def neighbours(path: str, proj: pd.DataFrame, space: str, split: str, example: int,
+def neighbours(m: Model, proj: pd.DataFrame, space: str, split: str, example: int,
                sentences: dict[str, list[str]]) -> pd.DataFrame:
     """The NEIGHBOURS projected sequences nearest (Hamming, in token space) to (split, example):
     split, example, distance, sentence, and its map coordinates x, y in ``space``."""
     me = np.flatnonzero((proj["split"].to_numpy() == split) & (proj["example"].to_numpy() == example))[0]
     keys = pd.DataFrame({"split": proj["split"].to_numpy(), "example": proj["example"].to_numpy(),
                          "x": proj[f"x_{space}"].to_numpy(), "y": proj[f"y_{space}"].to_numpy()})
-    out = nb.neighbours_table(_projected_ids(path, proj), int(me), keys, NEIGHBOURS)
+    out = nb.neighbours_table(_projected_ids(m, proj), int(me), keys, NEIGHBOURS)
     out["sentence"] = [sentences.get(s, [])[i] if i < len(sentences.get(s, [])) else ""
                        for s, i in zip(out["split"], out["example"])]
     return out
@@ -96,12 +93,13 @@ def picked(proj: pd.DataFrame) -> tuple[str, int] | None:
     return (str(point[0]), int(point[1])) if on_map else None
 
 
-def panel(entry: widgets.Entry, proj: pd.DataFrame, points: pd.DataFrame, label: str, space: str,
+def panel(entry: widgets.Entry, m: Model, proj: pd.DataFrame, points: pd.DataFrame, label: str, space: str,
           sentences: dict[str, list[str]], crange: tuple[float, float] | None = None) -> list[tuple[str, int]]:
     """The map with the path and the neighbours; returns the (split, example) chosen with the lasso or
     the box for the heatmap (empty: none, or an empty selection that was reset). With 'click one
     point', a click makes that point the selected sentence (its path is drawn, its nearest neighbours
-    listed and ringed) and the heatmap is not filtered. ``crange``: the colour scale (fixed for entropy)."""
+    listed and ringed) and the heatmap is not filtered. ``m``: the model of ``entry``; ``crange``: the
+    colour scale (fixed for entropy)."""
     tool = st.radio("Select with", list(mf.DRAG), horizontal=True, **state.bind("em_tool", options=list(mf.DRAG)),
                     format_func={"lasso": "lasso", "box": "box", "click": "click one point"}.get,
                     help="Lasso or box: drag on the map to choose the sequences the heatmap shows. Click one "
@@ -114,13 +112,13 @@ def panel(entry: widgets.Entry, proj: pd.DataFrame, points: pd.DataFrame, label:
               help="Show the path's neighbourhood; double-click the map to see all of it.")
     left, right = widgets.columns([3, 2])
     point = picked(proj) if tool == "click" else None
-    nbrs = neighbours(entry.path, proj, space, *point, sentences) if point is not None else None
+    nbrs = neighbours(m, proj, space, *point, sentences) if point is not None else None
     if nbrs is not None:
         me = proj[(proj["split"] == point[0]) & (proj["example"] == point[1])]
         mf.add_neighbours(fig, (float(me[f"x_{space}"].iloc[0]), float(me[f"y_{space}"].iloc[0])), nbrs)
     with right:
         if show_path and space == "tok":
-            _path(entry, fig, state.get("split"), state.get("example"))
+            _path(m, proj, fig, state.get("split"), state.get("example"))
         elif show_path:
             st.caption("The path is drawn on the token projection: choose 'tokens (Hamming)'.")
         if nbrs is not None:
@@ -191,10 +189,10 @@ def _clear() -> None:
     st.session_state["em_resets"] = st.session_state.get("em_resets", 0) + 1
 
 
-def _path(entry: widgets.Entry, fig, split: str, example: int) -> None:
+def _path(b: Model, proj: pd.DataFrame, fig, split: str, example: int) -> None:
     """Draw the denoising path of the shared selection (the example or typed sentence, t, seed; the
-    Denoise page's step mode) on ``fig`` and say what it is, with the training sentences it passes near."""
-    b = data.bundle(entry.path)
+    Denoise page's step mode) of the model ``b`` on ``fig`` (its projection ``proj``) and say what it
+    is, with the training sentences it passes near."""
     if state.get("source") == "text":
         try:
             x0, name = tj.encode_sentence(b.tokenizer, state.get("text"), b.config.seq_len)[0], "your sentence"
@@ -205,8 +203,8 @@ def _path(entry: widgets.Entry, fig, split: str, example: int) -> None:
         pool = b.train_ids if split == "train" else b.test_ids
         x0, name = pool[min(example, len(pool) - 1)].tolist(), f"{split} #{example}"
     mode = state.kept("dn_mode")
-    steps, near = trajectory_path(entry.path, tuple(int(i) for i in x0), float(state.get("t")), int(state.get("seed")),
-                                  mode == "greedy", state.get("step"))
+    steps, near = trajectory_path(b, tuple(int(i) for i in x0), float(state.get("t")), int(state.get("seed")),
+                                  mode == "greedy", state.get("step"), _proj=proj)
     mf.add_path(fig, steps, near.assign(label=[f"#{e}" for e in near["example"]]), zoom=state.kept("em_zoom"))
     st.markdown(f"**Path of {name}**, corrupted at t = {state.get('t'):g} with seed {state.get('seed')} "
                 f"({mode} steps, {state.get('step')} sampler; all set on Denoise): {len(steps)} distinct states from the corrupted seed (open star) "

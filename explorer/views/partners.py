@@ -2,8 +2,9 @@
 second one — the same model with the other reverse step (``engine.diffusion.step``: exact or the paper's
 plug-in step), another zoo entry, a what-if run, or one of the two exact ideal denoisers of the chosen
 entry (``engine.measures.references``): the ideal memorizer of its own N training sentences, and on the grammar
-corpus the ideal generalizer of the grammar's whole language. A run is named by a ``Spec``. Their trajectories, outcomes and the
-search for a seed on which the two end differently are cached by plain values (path, the files'
+corpus the ideal generalizer of the grammar's whole language. A run is named by a ``Spec`` that holds
+the loaded model (``explorer.model.Model``) the page handed down. Their trajectories and the search for
+a seed on which the two end differently are cached by plain values (the model's path and its files'
 modification times, x0, t, seed), never by modules.
 """
 from __future__ import annotations
@@ -24,47 +25,35 @@ from engine.diffusion.step import DEFAULT_STEP, STEP_LABELS, STEPS
 
 from explorer import data, widgets
 from explorer.budget import Budget
+from explorer.model import Model, cached
 from explorer import trajectory as tj
 
 IDEAL = "ideal:"   # prefix of the choice keys of the ideal denoisers: 'ideal:memorizer', 'ideal:generalizer'
 STEP = "step:"     # prefix of the choice key of the same model with another step: 'step:plugin'
-Spec = tuple       # (checkpoint path, ideal reference or None, step): what one run denoises with
+Spec = tuple       # (Model, ideal reference or None, step): what one run denoises with
 IDEAL_LABELS = {"memorizer": "ideal memorizer", "generalizer": "ideal generalizer"}
 SEARCH_CHUNK = 25   # seeds walked as one batch while searching
 SEARCH_SECONDS = 10  # the wall-clock budget of one search, named on its button
 
 
-def _model(path: str, reference: str | None):
-    return data.bundle(path).model if reference is None else data.ideal(path, reference)
-
-
-@data.by_mtime(data.model_files, st.cache_data(show_spinner="Denoising...", max_entries=64))
-def _run(path: str, x0: tuple[int, ...], t: float, seed: int, greedy: bool, reference: str | None,
+@cached(st.cache_data(show_spinner="Denoising...", max_entries=64))
+def _run(m: Model, x0: tuple[int, ...], t: float, seed: int, greedy: bool, reference: str | None,
          step: str) -> tj.Run:
-    b = data.bundle(path)
-    return tj.run(_model(path, reference), b.noise, torch.tensor(x0), t, seed, greedy=greedy, step=step)
+    return tj.run(m.denoiser(reference), m.noise, torch.tensor(x0), t, seed, greedy=greedy, step=step)
 
 
-def denoise_run(path: str, x0: list[int], t: float, seed: int, greedy: bool, reference: str | None = None,
+def denoise_run(m: Model, x0: list[int], t: float, seed: int, greedy: bool, reference: str | None = None,
                 step: str = DEFAULT_STEP) -> tj.Run:
-    """The trajectory of the model at ``path`` — or of its ideal ``reference`` — from x0 corrupted at
-    level t with ``seed``, each reverse step ``step`` (re-run when the checkpoint's files change: a
-    retrained what-if run)."""
-    return _run(path, tuple(int(i) for i in x0), float(t), int(seed), bool(greedy), reference, str(step))
+    """The trajectory of the model ``m`` — or of its ideal ``reference`` — from x0 corrupted at level t
+    with ``seed``, each reverse step ``step`` (re-run when the checkpoint's files change: a retrained
+    what-if run)."""
+    return _run(m, tuple(int(i) for i in x0), float(t), int(seed), bool(greedy), reference, str(step))
 
 
-@data.by_mtime(data.model_files, st.cache_resource(show_spinner=False, max_entries=16))
-def _oracle(path: str):
-    from engine.text.corpus import oracle_for
-
-    b = data.bundle(path)
-    return oracle_for(b.corpus, b.tokenizer)
-
-
-def outcome(path: str, r: tj.Run) -> oc.Outcome:
-    """Where a run ended, judged against the training sequences of the checkpoint at ``path``, with
-    the membership oracle's verdict on x̂ where its corpus has one (the grammar)."""
-    return oc.classify(r.x_hat, r.x0, data.bundle(path).train_ids.numpy(), _oracle(path))
+def outcome(m: Model, r: tj.Run) -> oc.Outcome:
+    """Where a run ended, judged against the training sequences of ``m``, with the membership oracle's
+    verdict on x̂ where its corpus has one (the grammar)."""
+    return oc.classify(r.x_hat, r.x0, m.train_ids.numpy(), m.oracle)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +80,7 @@ class Search:
 def first_differing_seed(a: Spec, b: Spec, x0: list[int], t: float, start: int, count: int, greedy: bool,
                          seconds: float = math.inf, clock: Callable[[], float] = time.monotonic,
                          report: Callable[[int, int, float], None] | None = None) -> Search:
-    """Search start .. start + count − 1 for the first seed on which runs ``a`` and ``b`` ((path,
+    """Search start .. start + count − 1 for the first seed on which runs ``a`` and ``b`` ((Model,
     reference, step) each) end differently from x0 at level t (``engine.measures.outcome.differ``), checked
     with the very runs the page shows, ``SEARCH_CHUNK`` seeds per batched walk, within ``seconds``
     of wall-clock time by ``clock`` (``budget.Budget``: no batch starts that would end past it).
@@ -103,7 +92,7 @@ def first_differing_seed(a: Spec, b: Spec, x0: list[int], t: float, start: int, 
             break
         seeds = list(range(lo, min(lo + SEARCH_CHUNK, start + count)))
         with data.live_threads():
-            hits = _candidates(*a, *b, tuple(int(i) for i in x0), float(t), tuple(seeds), bool(greedy))
+            hits = _candidates(a, b, tuple(int(i) for i in x0), float(t), tuple(seeds), bool(greedy))
             for seed in hits:
                 if oc.differ(outcome(a[0], denoise_run(a[0], x0, t, seed, greedy, a[1], a[2])),
                              outcome(b[0], denoise_run(b[0], x0, t, seed, greedy, b[1], b[2]))):
@@ -114,17 +103,20 @@ def first_differing_seed(a: Spec, b: Spec, x0: list[int], t: float, start: int, 
     return Search(None, start, start + count - 1, tried)
 
 
-@data.by_mtime(lambda path_a, ref_a, step_a, path_b, *_: data.model_files(path_a) + data.model_files(path_b),
-               st.cache_data(show_spinner=False, max_entries=64))
-def _candidates(path_a: str, ref_a: str | None, step_a: str, path_b: str, ref_b: str | None, step_b: str,
-                x0: tuple[int, ...], t: float, seeds: tuple[int, ...], greedy: bool) -> list[int]:
+def _candidates(a: Spec, b: Spec, x0: tuple[int, ...], t: float, seeds: tuple[int, ...], greedy: bool) -> list[int]:
     """The seeds of ``seeds`` on which the batched walks of the two runs end differently."""
+    (ma, ref_a, step_a), (mb, ref_b, step_b) = a, b
+    return _differing(ma, ref_a, step_a, mb.key, ref_b, step_b, x0, t, seeds, greedy, _b=mb)
+
+
+@cached(st.cache_data(show_spinner=False, max_entries=64))
+def _differing(ma: Model, ref_a: str | None, step_a: str, key_b: tuple, ref_b: str | None, step_b: str,
+               x0: tuple[int, ...], t: float, seeds: tuple[int, ...], greedy: bool, _b: Model) -> list[int]:
     finals, judged = [], []
-    for path, ref, step in ((path_a, ref_a, step_a), (path_b, ref_b, step_b)):
-        bundle = data.bundle(path)
-        finals.append(tj.final_states(_model(path, ref), bundle.noise, torch.tensor(x0), t, seeds, greedy=greedy,
+    for m, ref, step in ((ma, ref_a, step_a), (_b, ref_b, step_b)):
+        finals.append(tj.final_states(m.denoiser(ref), m.noise, torch.tensor(x0), t, seeds, greedy=greedy,
                                       step=step))
-        judged.append((bundle.train_ids.numpy(), _oracle(path)))
+        judged.append((m.train_ids.numpy(), m.oracle))
     x0 = np.asarray(x0)
     return [s for i, s in enumerate(seeds)
             if oc.differ(*(oc.classify(f[i], x0, train, oracle) for f, (train, oracle) in zip(finals, judged)))]
