@@ -221,3 +221,43 @@ def test_live_generations_reports_each_chunk(random_model):
     assert list(table["sample"]) == list(range(20))
     assert list(table["text"].replace("", "(empty: only padding)")) == reference_samples(b, path, 3, 20)
     assert table.head(5).equals(data.live_generations(path, 3, 5))     # more samples only add to them
+
+
+# ------------------------------------------------------------------------------- one loaded model, handed down
+
+def test_a_rewritten_checkpoint_is_a_new_model_and_a_new_cache_key(zoo, tmp_path):
+    """``model.load`` is one object per version of the checkpoint's files: the same object while they
+    are unchanged, a new one (with another key) once one is rewritten; a computation cached on it
+    (``partners.denoise_run``) equals a run on the engine's own bundle."""
+    import os
+    import shutil
+
+    from explorer import trajectory as tj
+
+    path = tmp_path / "n00008"
+    shutil.copytree(zoo / "grammar" / "n00008", path)
+    first = model.load(str(path))
+    assert model.load(str(path)) is first and first.key == (str(path), data.stamp(data.model_files(str(path))))
+    x0 = first.train_ids[1].tolist()
+    r = partners.denoise_run(first, x0, 0.5, 3, False)
+    b = checkpoint.load(path)
+    assert np.array_equal(r.tokens, tj.run(b.model, b.noise, torch.tensor(x0), 0.5, 3).tokens)
+    assert first.sentences("train") == [b.tokenizer.decode(row) for row in b.train_ids.tolist()]
+    weights = path / "model.safetensors"
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))   # a coarse clock: a later time
+    second = model.load(str(path))
+    assert second is not first and second.key != first.key
+    assert np.array_equal(partners.denoise_run(second, x0, 0.5, 3, False).tokens, r.tokens)
+
+
+def test_only_the_loaders_look_a_checkpoint_up_by_path():
+    """Pages load a checkpoint once (``model.load``) and hand the object down: no view or helper
+    calls the engine's loader or ``data.bundle`` by path again."""
+    for f in sorted((REPO / "explorer").rglob("*.py")):
+        if f.name in ("data.py", "model.py"):
+            continue
+        text = f.read_text(encoding="utf-8")
+        assert "data.bundle(" not in text and "checkpoint import load" not in text, f
+        if "views" in f.parts or "whatif" in f.parts:
+            assert text.count("model.load") <= 1, f     # Denoise's second model: loaded where it is chosen

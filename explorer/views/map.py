@@ -41,7 +41,7 @@ def trajectory_path(m: Model, x0: tuple[int, ...], t: float, seed: int, greedy: 
     distance, label = the sentence: the nearest projected training sentence of some state, in the order
     the path meets them, with its closest distance). ``_proj``: the model's stored projection table
     (read from its measure/ folder, whose modification time keys the cache)."""
-    proj = _proj
+    proj = _proj   # (named with '_': the cache does not hash it)
     r = partners.denoise_run(m, list(x0), t, seed, greedy, step=step)
     keep = [0] + [k for k in range(1, len(r.tokens)) if not np.array_equal(r.tokens[k], r.tokens[k - 1])]
     if keep[-1] != len(r.tokens) - 1:
