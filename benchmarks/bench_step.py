@@ -31,7 +31,7 @@ import engine  # noqa: E402
 from engine.measures import fluency  # noqa: E402
 from engine.text.corpus import load_corpus, oracle_for  # noqa: E402
 from engine.models.ideal import ideal_generalizer  # noqa: E402
-from engine.measures.measure import novelty_table  # noqa: E402
+from engine.measures.novelty import novelty_table  # noqa: E402
 from engine.diffusion.noise import UniformNoise  # noqa: E402
 from engine.diffusion.step import STEPS, reverse_probs  # noqa: E402
 

@@ -34,7 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/bench_sweep.py` from anywhere
 
+from engine import cli  # noqa: E402
 from engine.runs import backends  # noqa: E402
+from engine.runs.sweep import Plan  # noqa: E402
 from engine.text.corpus import load_corpus  # noqa: E402
 from engine.measures.evaluation import MeasureConfig  # noqa: E402
 from engine.models.model import ModelConfig  # noqa: E402
@@ -46,10 +48,6 @@ ZOO = Path(__file__).resolve().parents[1] / "assets" / "zoo"
 # on one CPU thread; a 6-layer grammar model (6,000 steps of 128) trained in 63-66 s on an H200.
 README_MEASURE_S = 150.0
 README_H200_GRAMMAR_STEP_S = 65.0 / 6000
-# The shipped zoo, in case engine.cli no longer keeps it as ZOO_SWEEPS: corpus -> (sizes, options)
-ZOO_FALLBACK = {"grammar": ([16, 64, 256, 512, 1024, 2048, 4096, 8192],
-                            ["--steps", "6000", "--batch-size", "128", "--lr", "3e-3", "--layers", "6"]),
-                "pydocs": ([16, 32, 64, 128, 256, 512, 1024], ["--steps", "1000", "--batch-size", "64", "--lr", "3e-3"])}
 
 
 def settings(args) -> tuple[ModelConfig, TrainConfig, MeasureConfig]:
@@ -117,26 +115,20 @@ def compare(args) -> float | None:
         return startup
 
 
-def zoo_sweeps() -> tuple[dict, str]:
-    try:
-        from engine.cli import ZOO_SWEEPS
-        return ZOO_SWEEPS, "engine.cli.ZOO_SWEEPS"
-    except ImportError:
-        return ZOO_FALLBACK, "this script's copy of the README's zoo settings"
+def zoo_plans() -> dict[str, Plan]:
+    """Corpus name -> the plan ``python -m engine zoo`` runs for it (the registry's typed settings)."""
+    return {plan.corpus.name: plan for plan in cli.zoo_plans()}
 
 
-def probe_step_seconds(spec: str, options: list[str], steps: int, device: str = "cpu") -> float:
-    """Seconds per training step of one zoo setting on ``device``, timed here over ``steps`` steps
-    (one CPU thread)."""
+def probe_step_seconds(plan: Plan, steps: int, device: str = "cpu") -> float:
+    """Seconds per training step of one zoo plan's model and batch on ``device``, timed here over
+    ``steps`` steps (one CPU thread)."""
     import torch
 
-    from engine.cli import build_parser, configs_from
     from engine.models.train import train
 
-    corpus = load_corpus(spec)
-    args = build_parser().parse_args(["sweep", "--corpus", spec, "--sizes", "16", "--out", "unused", *options])
-    model_cfg, train_cfg = configs_from(args, corpus.tokenizer.vocab_size, corpus.seq_len)
-    ids = corpus.encode(corpus.subset(64))
+    model_cfg, train_cfg = plan.model_cfg, plan.train_cfg
+    ids = plan.corpus.encode(plan.corpus.subset(64))
     torch.set_num_threads(1)
     train(ids, model_cfg, replace(train_cfg, steps=2), device=torch.device(device))  # warm-up: allocations, kernels
     if device != "cpu":
@@ -150,7 +142,7 @@ def probe_measure_seconds(spec: str) -> float | None:
     """Seconds to measure one shipped zoo entry of ``spec`` again (the zoo's MeasureConfig, every
     table but the projection), on one thread; None if the zoo is not here."""
     from engine.models.checkpoint import load
-    from engine.runs.sweep import measure_bundle
+    from engine.runs.entry import measure_bundle
     from engine.runs.zoo import read_index
 
     entries = [e for e in read_index(ZOO) if e["corpus"] == spec] if (ZOO / "index.json").exists() else []
@@ -188,19 +180,19 @@ def schedule(chains: list[tuple[float, float]], train_slots: int, measure_slots:
 
 def zoo_estimate(step_s: dict[str, float], step_source: str, gpu_step_s: dict[str, float], gpu_source: str,
                  measure_s: dict[str, float], measure_source: str, *, gpus: int, cpus_per_gpu: int, seeds: int,
-                 startup_s: float) -> None:
+                 startup_s: float, startup_source: str) -> None:
     """Print the worked estimate of the zoo on ``gpus`` GPUs (``cpus_per_gpu`` CPUs each) and on the
     same nodes without GPUs, from per-step training and per-entry measuring times."""
-    sweeps, where = zoo_sweeps()
-    print(f"\nzoo estimate: {seeds} seed(s) per N; the zoo's settings from {where}")
+    plans = zoo_plans()
+    print(f"\nzoo estimate: {seeds} seed(s) per N; the zoo's settings from the corpus registry (engine.cli.zoo_plans)")
     print(f"  measured or assumed inputs:\n    training per step on CPU, one thread: {step_source}"
           f"\n    training per step on a GPU: {gpu_source}\n    measuring one entry, one CPU thread: {measure_source}"
-          f"\n    start-up (Ray and its workers): {startup_s:.0f} s, measured here on the local Ray"
+          f"\n    start-up (Ray and its workers): {startup_s:.0f} s, {startup_source}"
           f"\n    assumed: time per step constant over a run; measurement time the same for every N; one"
           f"\n    training per GPU; driver writes and transfers negligible (checkpoints are a few MB)")
     gpu_chains, cpu_chains = [], []
-    for spec, (sizes, options) in sweeps.items():
-        steps = int(options[options.index("--steps") + 1]) if "--steps" in options else TrainConfig().steps
+    for spec, plan in plans.items():
+        sizes, steps = plan.sizes, plan.train_cfg.steps
         train_cpu, train_gpu, measure = steps * step_s[spec], steps * gpu_step_s[spec], measure_s[spec]
         count = len(sizes) * seeds
         print(f"  {spec}: {count} entries; training {steps} steps = {train_cpu / 60:.1f} min on a CPU thread, "
@@ -220,24 +212,24 @@ def zoo_estimate(step_s: dict[str, float], step_source: str, gpu_step_s: dict[st
 
 
 def estimate(args, startup_s: float | None) -> None:
-    sweeps, _ = zoo_sweeps()
+    plans = zoo_plans()
     import torch
 
     step_s, gpu_step_s, measure_s = {}, {}, {}
-    for spec, (_, options) in sweeps.items():
-        step_s[spec] = probe_step_seconds(spec, options, args.probe_steps)
+    for spec, plan in plans.items():
+        step_s[spec] = probe_step_seconds(plan, args.probe_steps)
     step_source = ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in step_s.items()) + \
         f" (measured here, {args.probe_steps} steps each)"
     if torch.cuda.is_available():
-        gpu_step_s = {spec: probe_step_seconds(spec, o, args.probe_steps, "cuda") for spec, (_, o) in sweeps.items()}
+        gpu_step_s = {spec: probe_step_seconds(plan, args.probe_steps, "cuda") for spec, plan in plans.items()}
         gpu_source = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in gpu_step_s.items()) + \
             f" (measured here on {torch.cuda.get_device_name()})"
     else:
-        layers = {spec: int(o[o.index("--layers") + 1]) if "--layers" in o else 3 for spec, (_, o) in sweeps.items()}
-        gpu_step_s = {spec: README_H200_GRAMMAR_STEP_S * layers[spec] / layers.get("grammar", 6) for spec in sweeps}
+        layers = {spec: plan.model_cfg.n_layers for spec, plan in plans.items()}
+        gpu_step_s = {spec: README_H200_GRAMMAR_STEP_S * layers[spec] / layers.get("grammar", 6) for spec in plans}
         gpu_source = (f"assumed from the README's H200 figure ({README_H200_GRAMMAR_STEP_S * 1e3:.1f} ms per step of "
                       "the 6-layer grammar model), scaled by the number of layers for the others")
-    for spec in sweeps:
+    for spec in plans:
         seconds = probe_measure_seconds(spec) if args.probe_measure else None
         measure_s[spec] = seconds if seconds is not None else README_MEASURE_S
     measure_source = ", ".join(f"{k} {v:.0f} s" for k, v in measure_s.items()) + (
@@ -245,7 +237,8 @@ def estimate(args, startup_s: float | None) -> None:
         " (assumed: the README's 2.5 min per grammar N; pass --probe-measure to measure it here)")
     zoo_estimate(step_s, step_source, gpu_step_s, gpu_source, measure_s, measure_source, gpus=args.gpus,
                  cpus_per_gpu=args.cpus_per_gpu, seeds=args.zoo_seeds,
-                 startup_s=startup_s if startup_s is not None else 15.0)
+                 startup_s=startup_s if startup_s is not None else 15.0,
+                 startup_source="measured here on the local Ray" if startup_s is not None else "assumed (Ray not started)")
 
 
 def main() -> None:

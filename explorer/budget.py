@@ -51,8 +51,7 @@ class Budget:
 def spare_threads(most: int, cpus: int | None = None, load: float | None = None) -> int:
     """Torch threads for a live action: the CPUs that the 1-minute load average leaves idle, at least 1
     and at most ``most`` (torch's own choice). On a machine whose cores are all busy, torch's
-    default team of threads waits for threads the system has descheduled: eight samples from a
-    6-layer grammar model took 101 s with 2 threads and 5 s with 1 on two cores at load 5."""
+    default team of threads waits for threads the system has descheduled (README: The app)."""
     cpus = (os.cpu_count() or 1) if cpus is None else cpus
     if load is None:
         try:

@@ -215,7 +215,7 @@ def _live_chunk(path: str, seed: int, chunk: int, step: str) -> tuple[pd.DataFra
 
     from engine.text.corpus import oracle_for
     from engine.measures.evaluation import MeasureConfig
-    from engine.measures.measure import novelty_table
+    from engine.measures.novelty import novelty_table
     from engine.diffusion.sample import generate
 
     b = bundle(path)

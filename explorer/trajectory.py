@@ -24,7 +24,7 @@ import torch
 
 from engine.diffusion.noise import UniformNoise
 from engine.diffusion.sample import STEPS_PER_UNIT, denoise, time_grid
-from engine.diffusion.step import DEFAULT_STEP, categorical, reverse_probs
+from engine.diffusion.step import DEFAULT_STEP, reverse_step
 from engine.text.tokenizer import SPECIALS, WordTokenizer, content_mask, split_words
 
 CORRECT, WRONG, FIXED, BROKEN, VALID_OTHER = 0, 1, 2, 3, 4
@@ -125,8 +125,7 @@ def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, 
     """x̂ (len(seeds), L) of ``run(model, noise, x0, t, seed)`` for every seed, walked as one batch.
 
     Each row is corrupted by ``corrupt`` with its own seed and draws every later step from its own
-    generator with the sampler's own draw (``engine.diffusion.step.categorical`` on a (1, L, V) slice, as
-    the single run does), so row i is the x̂ of the single run with ``seeds[i]`` — up to rounding
+    generator (``engine.diffusion.step.reverse_step`` with one generator per sequence), so row i is the x̂ of the single run with ``seeds[i]`` — up to rounding
     differences between a batched and a single forward pass, which can flip a near-tied draw: a
     caller that shows a seed checks it with ``run``."""
     pairs = [corrupt(x0, t, noise, s) for s in seeds]
@@ -138,9 +137,7 @@ def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, 
     B = len(z)
     for k in range(len(times) - 1):
         tk, sk = float(times[k]), float(times[k + 1])
-        logits = model(z, torch.full((B,), tk))                       # (B, L, V)
-        probs = reverse_probs(noise, torch.softmax(logits, dim=-1, dtype=torch.float64), z, tk, sk, step)
-        z = probs.argmax(-1) if greedy else torch.cat([categorical(probs[i:i + 1], g) for i, g in enumerate(gens)])
+        z = reverse_step(noise, model(z, torch.full((B,), tk)), z, tk, sk, step=step, greedy=greedy, generator=gens)
     return model(z, torch.full((B,), float(times[-1]))).argmax(-1).numpy()
 
 

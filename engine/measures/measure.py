@@ -18,7 +18,6 @@ import torch
 from engine.measures import stats
 from engine.diffusion.noise import UniformNoise
 from engine.measures.novelty import generated_ids
-from engine.measures.novelty import novelty_table  # noqa: F401  (explorer.data, bench_step import it from here)
 from engine.measures.registry import measurement
 from engine.diffusion.sample import STEPS_PER_UNIT, T_MIN, denoise, entropy_nats
 from engine.diffusion.step import DEFAULT_STEP

@@ -95,4 +95,5 @@ def generated_ids(gens: pd.DataFrame | None, seq_len: int) -> torch.Tensor:
     """The token ids (G, L) of a generations table (none: an empty (0, L) tensor)."""
     if gens is None or not len(gens):
         return torch.zeros(0, seq_len, dtype=torch.long)
-    return torch.tensor(gens["ids"].tolist(), dtype=torch.long).reshape(-1, seq_len)
+    flat = np.concatenate([np.asarray(row, dtype=np.int64).ravel() for row in gens["ids"]])
+    return torch.from_numpy(flat).reshape(-1, seq_len)

@@ -127,6 +127,13 @@ def references_for(name: str) -> list[str]:
     return list(spec.references) if spec is not None else ["memorizer"]
 
 
+def has_oracle(name: str) -> bool:
+    """Whether corpus ``name`` (any L) has a membership oracle, so a novel sentence can be checked;
+    a user's file has none."""
+    spec = get(name)
+    return spec is not None and spec.oracle is not None
+
+
 def base_name(name: str) -> str:
     """``named``'s inverse: 'grammar@L32' -> 'grammar', 'file:notes.txt' -> 'file:notes.txt'."""
     return _LENGTH_SUFFIX.sub("", name)

@@ -6,6 +6,7 @@ import streamlit as st
 from engine.measures import transition as tr
 from engine.measures.measure import entropy_gap
 from engine.diffusion.step import STEP_LABELS
+from engine.text import corpora
 from explorer import data, model, state, style, widgets
 from explorer.figures import generations as gfig
 from explorer.figures import level_label
@@ -13,7 +14,7 @@ from explorer.figures import level_label
 st.title("Generations")
 entry = widgets.sidebar()
 step = widgets.step_select()
-oracle = "grammar" in entry.corpus
+oracle = corpora.has_oracle(entry.corpus)
 widgets.caption(
     f"{widgets.entry_label(entry)}, {STEP_LABELS[step]}. Each sentence was denoised from uniformly random tokens "
     "(t = 1). It is *memorized* when it is a training sentence, or much closer to one training sentence than to "

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from engine.measures import basin_growth, transition as tr
-from engine.text.corpora import references_for
+from engine.text.corpora import has_oracle, references_for
 from engine.diffusion.step import STEP_LABELS
 from explorer import data, figures, state, widgets
 from explorer.whatif import compare as run_compare
@@ -126,7 +126,7 @@ if len(shares):
                    key="categories_by_n")
     widgets.caption("Memorized: a training sentence (or much closer to one than to any other); novel-valid: new and "
                     "accepted by the grammar; spurious: new and rejected"
-                    + ("." if "grammar" in entry.corpus else "; this corpus has no grammar, so new sentences are "
+                    + ("." if has_oracle(entry.corpus) else "; this corpus has no grammar, so new sentences are "
                        "*novel* with no validity check (their fluency is on the Generate page).")
                     + " Left the exact step, right the paper's sampler, on the same models and the same noise.",
                     "Same models, same noise: only the sampler differs.")
