@@ -149,7 +149,3 @@ def runs_dir(zoo, monkeypatch, tmp_path) -> Path:
     monkeypatch.setenv("BASIN_RUNS", str(tmp_path / "runs"))
     return tmp_path / "runs"
 
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes a minute or more (a local Ray started and killed); "
-                                       "deselect with -m 'not slow'")

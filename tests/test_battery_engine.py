@@ -343,6 +343,7 @@ def test_bad_cli_values_give_one_clear_message(argv, fragment, ckpt, corpus_file
     assert sorted(os.listdir(tmp_path)) == listing and tree_hash(ckpt) == before
 
 
+@pytest.mark.slow  # measures a checkpoint end to end
 def test_zero_counts_work(ckpt, capsys):
     code, _ = run_cli(["measure", ckpt, "--n-test", "0", "--n-generate", "0", "--trials", "1",
                        "--levels", "0.25,0.5", "--steps-per-unit", "4"], capsys)

@@ -106,6 +106,7 @@ def test_nothing_listening_is_refused_at_once(address, tmp_path, capsys):
     assert "nothing is listening there (connection refused)" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # waits out the connection timeout
 def test_a_port_that_is_not_ray_gives_up_after_the_timeout(tmp_path):
     """A listening socket that never speaks Ray: the join is abandoned after --connect-timeout, one
     line, exit 2. In a child process: Ray's own join keeps retrying in a helper thread."""
@@ -175,6 +176,7 @@ def _gone(processes: dict[int, int], timeout: float) -> list[int]:
         time.sleep(0.3)
 
 
+@pytest.mark.slow  # starts and stops a local Ray
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="lists processes through /proc")
 def test_sigterm_shuts_down_the_local_ray(tmp_path):
     """SIGTERM to a sweep running on the local Ray it started: exit 143 with one 'terminated' line,
@@ -192,6 +194,7 @@ def test_sigterm_shuts_down_the_local_ray(tmp_path):
     assert _gone(ray_processes, 20) == []
 
 
+@pytest.mark.slow  # starts and kills a local Ray
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="lists processes through /proc")
 def test_kill_9_leaves_no_ray_process_behind(tmp_path):
     """kill -9 cannot be caught: the watcher (engine/runs/reaper.py) stops the raylet's agents, which

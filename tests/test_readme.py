@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,6 +45,7 @@ def test_torch_is_pinned():
     assert "torch==2.13.0" in reqs
 
 
+@pytest.mark.slow  # one interpreter per script, each importing torch
 def test_every_script_starts_from_any_directory(tmp_path):
     """`python benchmarks/X.py` / `python scripts/X.py`, as the README writes them, find the engine
     without an installed package or PYTHONPATH (their --help runs after every import)."""
