@@ -6,16 +6,23 @@
 umap-learn is imported only in a child process: its first import compiles with numba, and once
 numba's threading runtime is loaded into a process, torch's CPU kernels in that same process run
 several times slower (README, under Layout). ``projection_table`` therefore runs UMAP in a fresh
-spawned interpreter, so neither the sweep nor the app server is slowed.
+interpreter, so neither the sweep nor the app server is slowed.
 """
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from engine.measures.registry import measurement
+
+REPO = Path(__file__).resolve().parents[2]   # the folder holding the engine package
 
 
 def umap_2d(features: np.ndarray, metric: str, seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
@@ -32,10 +39,22 @@ def umap_2d(features: np.ndarray, metric: str, seed: int = 0, n_neighbors: int =
 
 
 def projection_table(ids: dict[str, np.ndarray], entropy: pd.DataFrame, t: float, seed: int = 0) -> pd.DataFrame:
-    """``projection_table_here`` computed in a spawned child process (see the module docstring)."""
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(projection_table_here, (ids, entropy, t, seed))
+    """``projection_table_here`` computed in a fresh interpreter (``python -m engine.measures.projection
+    FOLDER``; see the module docstring), handed its inputs and its result as files in a temporary
+    folder (token ids as .npz read without pickles, tables as parquet). A fresh interpreter, not a
+    multiprocessing child, so the caller's own script is never imported again: a script needs no
+    ``if __name__ == "__main__"`` guard and may even be piped on stdin."""
+    with tempfile.TemporaryDirectory(prefix="basin-projection-") as tmp:
+        folder = Path(tmp)
+        np.savez(folder / "ids.npz", **{split: np.asarray(a, dtype=np.int64) for split, a in ids.items()})
+        entropy[np.isclose(entropy["t"], t)].to_parquet(folder / "entropy.parquet")
+        (folder / "args.json").write_text(json.dumps({"splits": list(ids), "t": float(t), "seed": int(seed)}))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        out = subprocess.run([sys.executable, "-m", "engine.measures.projection", str(folder)], env=env,
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"the UMAP projection's process failed (exit {out.returncode}): {out.stderr[-1500:]}")
+        return pd.read_parquet(folder / "projection.parquet")
 
 
 def projection_table_here(ids: dict[str, np.ndarray], entropy: pd.DataFrame, t: float, seed: int = 0) -> pd.DataFrame:
@@ -65,3 +84,16 @@ def measure_projection(ctx) -> pd.DataFrame:
     if gens is not None and len(gens):
         ids["generated"] = np.array(gens["ids"].tolist())
     return projection_table(ids, ent, T_MIN, seed=b.seed)
+
+
+def _project_folder(folder: Path) -> None:
+    """The fresh interpreter's work: read what ``projection_table`` wrote to ``folder``, project, write back."""
+    args = json.loads((folder / "args.json").read_text())
+    with np.load(folder / "ids.npz", allow_pickle=False) as arrays:
+        ids = {split: arrays[split] for split in args["splits"]}
+    table = projection_table_here(ids, pd.read_parquet(folder / "entropy.parquet"), args["t"], args["seed"])
+    table.to_parquet(folder / "projection.parquet")
+
+
+if __name__ == "__main__":
+    _project_folder(Path(sys.argv[1]))
