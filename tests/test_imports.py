@@ -114,3 +114,12 @@ def test_no_import_goes_up_a_layer():
 def test_upward_imports_happen_only_inside_functions():
     for name, target in UPWARD:
         assert target not in imports(SOURCES[name], True), (name, target)
+
+
+def test_every_public_name_of_the_engine_resolves():
+    """``engine``'s lazy export table names a module that defines each name (the README's API)."""
+    import engine
+
+    assert engine.__all__
+    for name in engine.__all__:
+        assert getattr(engine, name) is not None, name
