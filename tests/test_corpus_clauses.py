@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.text import clauses, formats
+from engine.text import formats
 from engine.text.clauses import cut, fit
 from engine.text.textfile import read_text
 from engine.text.tokenizer import spaced_words, split_words
@@ -149,6 +149,3 @@ def test_markdown_is_found_by_name_fence_or_headings():
     assert text.splitlines() == ["", "Title", "See the guide and bold code."] and skipped == 3
 
 
-def test_short_line_constant_is_the_old_default():
-    """SHORT_LINE replaced seq_len // 2: at the default L = 16 the old and new rules agree on it."""
-    assert formats.SHORT_LINE == 16 // 2 and clauses.MIN_PIECE == 3

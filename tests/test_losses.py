@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.models.losses import OBJECTIVES, cross_entropy, nelbo, nelbo_per_token
+from engine.models.losses import cross_entropy, nelbo, nelbo_per_token
 from engine.diffusion.noise import UniformNoise
 
 
@@ -122,5 +122,3 @@ def test_cross_entropy_matches_manual_loop():
     assert float(cross_entropy(50.0 * F.one_hot(x0, V).float(), x0, zt, t, noise)) < 1e-6
 
 
-def test_objectives_registry():
-    assert OBJECTIVES == {"ce": cross_entropy, "nelbo": nelbo}
