@@ -215,8 +215,7 @@ def _live_chunk(path: str, seed: int, chunk: int, step: str) -> tuple[pd.DataFra
 
     from engine.text.corpus import oracle_for
     from engine.measures.evaluation import MeasureConfig
-    from engine.measures.novelty import novelty_table
-    from engine.diffusion.sample import generate
+    from engine.measures.novelty import generate_and_label
 
     b = bundle(path)
     try:
@@ -229,9 +228,8 @@ def _live_chunk(path: str, seed: int, chunk: int, step: str) -> tuple[pd.DataFra
     else:
         gen.set_state(torch.frombuffer(bytearray(_live_chunk(path, seed, chunk - 1, step)[1]), dtype=torch.uint8))
     with live_threads():
-        samples = generate(b.model, LIVE_CHUNK, b.noise, b.config.seq_len, generator=gen,
-                           steps_per_unit=int(steps or MeasureConfig().gen_steps_per_unit), step=step)
-    table = novelty_table(samples, b.train_ids, oracle_for(b.corpus, b.tokenizer), b.tokenizer)
+        table = generate_and_label(b, LIVE_CHUNK, gen, int(steps or MeasureConfig().gen_steps_per_unit), step,
+                                   oracle_for(b.corpus, b.tokenizer))
     table["sample"] += chunk * LIVE_CHUNK
     return table, gen.get_state().numpy().tobytes()
 

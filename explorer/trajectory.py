@@ -125,9 +125,10 @@ def final_states(model: torch.nn.Module, noise: UniformNoise, x0: torch.Tensor, 
     """x̂ (len(seeds), L) of ``run(model, noise, x0, t, seed)`` for every seed, walked as one batch.
 
     Each row is corrupted by ``corrupt`` with its own seed and draws every later step from its own
-    generator (``engine.diffusion.step.reverse_step`` with one generator per sequence), so row i is the x̂ of the single run with ``seeds[i]`` — up to rounding
-    differences between a batched and a single forward pass, which can flip a near-tied draw: a
-    caller that shows a seed checks it with ``run``."""
+    generator (``engine.diffusion.step.reverse_step`` with one generator per sequence), so row i is
+    the x̂ of the single run with ``seeds[i]`` — up to rounding differences between a batched and a
+    single forward pass, which can flip a near-tied draw: a caller that shows a seed checks it with
+    ``run``."""
     pairs = [corrupt(x0, t, noise, s) for s in seeds]
     if not pairs:
         return np.zeros((0, len(x0)), dtype=np.int64)

@@ -83,10 +83,17 @@ def measure_generations(ctx) -> pd.DataFrame:
 def generations_table(ctx, step: str) -> pd.DataFrame:
     """cfg.n_generate samples from the generations' own seeded noise, taken with the reverse ``step``,
     labelled by ``novelty_table``, with their token ids (column ``ids``)."""
-    b, cfg = ctx.bundle, ctx.cfg
-    samples = generate(b.model, cfg.n_generate, b.noise, b.config.seq_len, generator=ctx.generator("generations"),
-                       steps_per_unit=cfg.gen_steps_per_unit, step=step)
-    table = novelty_table(samples, b.train_ids, ctx.oracle, b.tokenizer)
+    return generate_and_label(ctx.bundle, ctx.cfg.n_generate, ctx.generator("generations"),
+                              ctx.cfg.gen_steps_per_unit, step, ctx.oracle)
+
+
+def generate_and_label(b, count: int, generator, steps_per_unit: int, step: str, oracle=None) -> pd.DataFrame:
+    """``count`` samples of bundle ``b``'s model denoised from noise drawn with ``generator`` (which
+    goes on from where they end), labelled by ``novelty_table`` against its training set, with their
+    token ids (column ``ids``): the one generate-and-label of the measurement, the CLI and the app."""
+    samples = generate(b.model, count, b.noise, b.config.seq_len, generator=generator,
+                       steps_per_unit=steps_per_unit, step=step)
+    table = novelty_table(samples, b.train_ids, oracle, b.tokenizer)
     table.insert(1, "ids", [list(r) for r in samples.tolist()])
     return table
 
