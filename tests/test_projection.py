@@ -17,15 +17,15 @@ sys.path.insert(0, {str(ROOT)!r})
 import numpy as np, pandas as pd
 from engine.measures.projection import projection_table, projection_table_here
 
-if True:   # no __main__ guard: the projection must not import this script again
-    rng = np.random.default_rng(0)
-    ids = {{"train": rng.integers(0, 5, (12, 6)), "test": rng.integers(0, 5, (8, 6))}}
-    entropy = pd.DataFrame([(s, i, p, 0.25, float(rng.random())) for s, a in ids.items() for i in range(len(a))
-                            for p in range(6)], columns=["split", "example", "position", "t", "entropy"])
-    child = projection_table(ids, entropy, 0.25)
-    print("umap in the caller:", "umap" in sys.modules)
-    here = projection_table_here(ids, entropy, 0.25)
-    print("same table:", child.equals(here), child.shape)
+# no __main__ guard: the projection must not import this script again
+rng = np.random.default_rng(0)
+ids = {{"train": rng.integers(0, 5, (12, 6)), "test": rng.integers(0, 5, (8, 6))}}
+entropy = pd.DataFrame([(s, i, p, 0.25, float(rng.random())) for s, a in ids.items() for i in range(len(a))
+                        for p in range(6)], columns=["split", "example", "position", "t", "entropy"])
+child = projection_table(ids, entropy, 0.25)
+print("umap in the caller:", "umap" in sys.modules)
+here = projection_table_here(ids, entropy, 0.25)
+print("same table:", child.equals(here), child.shape)
 """
 
 

@@ -76,13 +76,14 @@ def projection_table_here(ids: dict[str, np.ndarray], entropy: pd.DataFrame, t: 
 def measure_projection(ctx) -> pd.DataFrame:
     """UMAP coordinates of the measured train, test and generated sequences (tokens and entropy profiles)."""
     from engine.diffusion.sample import T_MIN
+    from engine.measures.novelty import generated_ids
 
     b, ent = ctx.bundle, ctx.tables["entropy"]
     counts = ent[ent["position"] == 0].groupby("split")["example"].nunique()
     ids = {"train": b.train_ids[:counts.get("train", 0)].numpy(), "test": b.test_ids[:counts.get("test", 0)].numpy()}
     gens = ctx.tables.get("generations")
     if gens is not None and len(gens):
-        ids["generated"] = np.array(gens["ids"].tolist())
+        ids["generated"] = generated_ids(gens, b.config.seq_len).numpy()
     return projection_table(ids, ent, T_MIN, seed=b.seed)
 
 
